@@ -1,0 +1,1 @@
+"""The `pixy-whatsapp` command line: operator and developer tools (not shipped to Lambda)."""
