@@ -15,6 +15,9 @@ _COMMANDS: dict[str, str] = {
     "errors": "pixy_whatsapp.cli.errors_cmd:errors",
     "webhook": "pixy_whatsapp.cli.webhook_cmd:webhook",
     "message": "pixy_whatsapp.cli.message_cmd:message",
+    "simulate-meta": "pixy_whatsapp.cli.simulate_cmd:simulate_meta",
+    "local": "pixy_whatsapp.cli.local_cmd:local",
+    "report": "pixy_whatsapp.cli.report_cmd:report",
 }
 
 
