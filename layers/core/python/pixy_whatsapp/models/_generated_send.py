@@ -1,0 +1,547 @@
+# Generated from Meta's WhatsApp Business Messaging OpenAPI spec v23.0 by tools/generate_models.py.
+# Do not edit by hand: regenerate with `make models`.
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+
+class ActionObjectButtonReply(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    id: Annotated[str, Field(max_length=256)]
+    title: Annotated[str, Field(max_length=20)]
+
+
+class ActionObjectButton(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    type: str
+    reply: ActionObjectButtonReply
+
+
+class ActionObjectParametersFlowActionPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    screen: str | None = "FIRST_ENTRY_SCREEN"
+    data: dict[str, Any] | None = None
+
+
+class ActionObjectParameters(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    thumbnail_product_retailer_id: str | None = None
+    flow_message_version: str | None = None
+    flow_id: str | None = None
+    flow_name: str | None = None
+    flow_cta: Annotated[str | None, Field(max_length=30)] = None
+    mode: str | None = "published"
+    flow_token: str | None = None
+    flow_action: str | None = "navigate"
+    flow_action_payload: ActionObjectParametersFlowActionPayload | None = None
+
+
+class AddressObject(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+    )
+    city: str | None = None
+    country: str | None = None
+    country_code: str | None = None
+    state: str | None = None
+    street: str | None = None
+    type: str | None = None
+    zip: str | None = None
+
+
+class BodyObject(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    text: Annotated[str, Field(max_length=1024)]
+
+
+class CurrencyObject(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    fallback_value: str
+    code: str
+    amount_1000: int
+
+
+class DateTimeObject(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    fallback_value: str
+
+
+class EmailObject(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+    )
+    email: str
+    type: str | None = None
+
+
+class FooterObject(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    text: Annotated[str, Field(max_length=60)]
+
+
+class GraphAPIErrorErrorErrorData(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    messaging_product: str | None = None
+    details: str | None = None
+
+
+class GraphAPIErrorError(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    message: str
+    type: str
+    code: int
+    error_subcode: int | None = None
+    fbtrace_id: str | None = None
+    is_transient: bool | None = None
+    error_user_title: str | None = None
+    error_user_msg: str | None = None
+    error_data: GraphAPIErrorErrorErrorData | None = None
+
+
+class GraphAPIError(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    error: GraphAPIErrorError
+
+
+class LanguageObject(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    policy: str | None = None
+    code: str
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+    )
+    address: str | None = None
+    latitude: float | str | None = None
+    longitude: float | str | None = None
+    name: str | None = None
+
+
+class MarkMessageRequestPayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    message_id: str
+    messaging_product: str
+    status: str
+
+
+class MediaObject(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    id: str | None = None
+    link: str | None = None
+
+
+class MessageContext(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    message_id: str | None = None
+
+
+class MessageResponsePayloadContact(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    input: str | None = None
+    wa_id: str | None = None
+
+
+class NameObject(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+    )
+    first_name: str | None = None
+    formatted_name: str | None = None
+    last_name: str | None = None
+    middle_name: str | None = None
+    prefix: str | None = None
+    suffix: str | None = None
+
+
+class OrganizationObject(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+    )
+    company: str | None = None
+    department: str | None = None
+    title: str | None = None
+
+
+class PhoneObject(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+    )
+    phone: str
+    type: str | None = None
+    wa_id: str | None = None
+
+
+class ReactionMessageReaction(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+    )
+    emoji: str | None = None
+    message_id: str | None = None
+
+
+class SectionObjectProductItem(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    product_retailer_id: str
+
+
+class SectionObjectRow(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    id: Annotated[str, Field(max_length=200)]
+    title: Annotated[str, Field(max_length=24)]
+    description: Annotated[str | None, Field(max_length=72)] = None
+
+
+class SectionObject(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    title: Annotated[str | None, Field(max_length=24)] = None
+    product_items: Annotated[
+        list[SectionObjectProductItem] | None, Field(max_length=30, min_length=1)
+    ] = None
+    rows: Annotated[list[SectionObjectRow] | None, Field(max_length=10)] = None
+
+
+class StickerMessageSticker(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+    )
+    id: str | None = None
+    link: str | None = None
+
+
+class TemplateComponentParameter(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    type: str
+    currency: CurrencyObject | None = None
+    date_time: DateTimeObject | None = None
+    document: MediaObject | None = None
+    image: MediaObject | None = None
+    text: str | bool | None = None
+    video: MediaObject | None = None
+    payload: str | None = None
+
+
+class TemplateComponent(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    type: str
+    sub_type: str | None = None
+    parameters: Annotated[list[TemplateComponentParameter] | None, Field(min_length=1)] = None
+    index: str | int | None = None
+
+
+class TemplateObject(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    name: str
+    language: LanguageObject
+    components: list[TemplateComponent] | None = None
+
+
+class TextMessageText(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+    )
+    body: Annotated[str, Field(max_length=4096)]
+    preview_url: bool | None = None
+
+
+class UrlObject(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+    )
+    type: str | None = None
+    url: str
+
+
+class ActionObject(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    button: Annotated[str | None, Field(max_length=20)] = None
+    sections: Annotated[list[SectionObject] | None, Field(max_length=10, min_length=1)] = None
+    buttons: Annotated[list[ActionObjectButton] | None, Field(max_length=3, min_length=1)] = None
+    catalog_id: str | None = None
+    product_retailer_id: str | None = None
+    name: str | None = None
+    parameters: ActionObjectParameters | None = None
+
+
+class BaseMessageProperties(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    messaging_product: str
+    recipient_type: str | None = None
+    to: str | None = None
+    type: str
+    context: MessageContext | None = None
+    recipient: str | None = None
+    biz_opaque_callback_data: Annotated[str | None, Field(max_length=512)] = None
+
+
+class ContactObject(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+    )
+    addresses: list[AddressObject] | None = None
+    birthday: str | None = None
+    emails: list[EmailObject] | None = None
+    name: NameObject | None = None
+    org: OrganizationObject | None = None
+    phones: list[PhoneObject] | None = None
+    urls: list[UrlObject] | None = None
+
+
+class ContactsMessage(BaseMessageProperties):
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+    )
+    type: Literal["contacts"]
+    contacts: Annotated[list[ContactObject], Field(max_length=5, min_length=1)]
+
+
+class DocumentMessage(BaseMessageProperties):
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+    )
+    type: Literal["document"]
+    document: MediaObject
+
+
+class HeaderObject(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    type: str
+    text: Annotated[str | None, Field(max_length=60)] = None
+    sub_text: Annotated[str | None, Field(max_length=60)] = None
+    document: MediaObject | None = None
+    image: MediaObject | None = None
+    video: MediaObject | None = None
+
+
+class ImageMessage(BaseMessageProperties):
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+    )
+    type: Literal["image"]
+    image: MediaObject
+
+
+class InteractiveObject(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    type: str
+    header: HeaderObject | None = None
+    body: BodyObject | None = None
+    footer: FooterObject | None = None
+    action: ActionObject
+
+
+class LocationMessage(BaseMessageProperties):
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+    )
+    type: Literal["location"]
+    location: Location
+
+
+class MessageResponsePayloadMessage(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    id: str | None = None
+    message_status: str | None = None
+
+
+class MessageResponsePayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    contacts: list[MessageResponsePayloadContact] | None = None
+    messages: list[MessageResponsePayloadMessage] | None = None
+    messaging_product: str | None = None
+
+
+class ReactionMessage(BaseMessageProperties):
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+    )
+    type: Literal["reaction"]
+    reaction: ReactionMessageReaction
+
+
+class StickerMessage(BaseMessageProperties):
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+    )
+    type: Literal["sticker"]
+    sticker: StickerMessageSticker
+
+
+class TemplateMessage(BaseMessageProperties):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    type: Literal["template"]
+    template: TemplateObject
+
+
+class TextMessage(BaseMessageProperties):
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+    )
+    type: Literal["text"]
+    text: TextMessageText
+
+
+class VideoMessage(BaseMessageProperties):
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+    )
+    type: Literal["video"]
+    video: MediaObject
+
+
+class AudioMessage(BaseMessageProperties):
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+    )
+    type: Literal["audio"]
+    audio: MediaObject
+
+
+class InteractiveMessage(BaseMessageProperties):
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+    )
+    type: Literal["interactive"]
+    interactive: InteractiveObject
+
+
+class Message(
+    RootModel[
+        TextMessage
+        | AudioMessage
+        | DocumentMessage
+        | ImageMessage
+        | LocationMessage
+        | VideoMessage
+        | StickerMessage
+        | ReactionMessage
+        | InteractiveMessage
+        | TemplateMessage
+        | ContactsMessage
+    ]
+):
+    root: Annotated[
+        TextMessage
+        | AudioMessage
+        | DocumentMessage
+        | ImageMessage
+        | LocationMessage
+        | VideoMessage
+        | StickerMessage
+        | ReactionMessage
+        | InteractiveMessage
+        | TemplateMessage
+        | ContactsMessage,
+        Field(discriminator="type"),
+    ]

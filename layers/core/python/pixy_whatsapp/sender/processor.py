@@ -1,0 +1,527 @@
+"""The sender: one SQS batch of send requests in, Meta calls out, every fate recorded.
+
+Per batch, DynamoDB is visited in three rounds whose requests go out together:
+claims (+ contact and breaker reads), limiter reservations, then outcomes. Each
+lane (same phone number, same recipient) is sent in queue order; lanes run
+concurrently on the shared async Graph client. A message that must be retried
+defers the later messages of its lane, never anyone else's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from pixy_whatsapp.contacts import Contact, ContactStore
+from pixy_whatsapp.errors import Action, BreakerScope, ErrorClass, classify
+from pixy_whatsapp.graph import GraphAmbiguousError, GraphApiError, GraphClient, GraphNotSentError
+from pixy_whatsapp.observability import logger, mask_phone
+from pixy_whatsapp.outbound.contract import Category
+from pixy_whatsapp.sender.policy import SenderPolicy
+from pixy_whatsapp.sender.ports import (
+    Breaker,
+    BreakerScopeKind,
+    Limiter,
+    LimitKind,
+)
+from pixy_whatsapp.sender.records import QueuedRecord, parse_record
+from pixy_whatsapp.sender.telemetry import SenderTelemetry
+from pixy_whatsapp.statuses import (
+    ClaimOutcome,
+    MessageError,
+    MessageStatus,
+    MessageStore,
+    now_ms,
+)
+from pixy_whatsapp.tokens import TokenNotFoundError, TokenProvider
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+
+class Fate(StrEnum):
+    DONE = "done"  # settled (accepted, failed, skipped): delete from the queue
+    RETRY = "retry"  # back to the queue after `delay_s`
+    DEAD = "dead"  # poison, moved to the DLQ by us
+
+
+@dataclass(slots=True)
+class _Work:
+    record: QueuedRecord
+    attempt: int = 0
+    fate: Fate | None = None
+    delay_s: float = 0.0
+    claimed: bool = False
+
+
+@dataclass(slots=True)
+class BatchReport:
+    failed_ids: list[str] = field(default_factory=list)
+    fates: dict[str, Fate] = field(default_factory=dict)
+
+
+class Sender:
+    def __init__(
+        self,
+        *,
+        graph: GraphClient,
+        messages: MessageStore,
+        contacts: ContactStore,
+        limiter: Limiter,
+        breaker: Breaker,
+        tokens: TokenProvider,
+        sqs: SQSClient,
+        queue_url: str,
+        dlq_url: str,
+        policy: SenderPolicy | None = None,
+        telemetry: SenderTelemetry | None = None,
+        clock_ms: Callable[[], int] = now_ms,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._graph = graph
+        self._messages = messages
+        self._contacts = contacts
+        self._limiter = limiter
+        self._breaker = breaker
+        self._tokens = tokens
+        self._sqs = sqs
+        self._queue_url = queue_url
+        self._dlq_url = dlq_url
+        self._policy = policy or SenderPolicy()
+        self._telemetry = telemetry or SenderTelemetry()
+        self._clock_ms = clock_ms
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+
+    async def process(self, records: Sequence[dict[str, Any]]) -> BatchReport:
+        work = [_Work(parse_record(r)) for r in records]
+        valid = [w for w in work if w.record.request is not None]
+        poison = [w for w in work if w.record.request is None]
+
+        await asyncio.gather(self._claim_all(valid), *(self._bury(w) for w in poison))
+        await self._screen(valid)
+        lanes = self._lanes(valid)
+        await self._reserve(lanes)
+        await asyncio.gather(*(self._send_lane(lane) for lane in lanes.values()))
+        await asyncio.to_thread(self._apply_visibility, [w for w in work if w.fate is Fate.RETRY])
+
+        report = BatchReport()
+        for w in work:
+            fate = w.fate or Fate.RETRY
+            report.fates[w.record.record_id] = fate
+            if fate is Fate.RETRY:
+                report.failed_ids.append(w.record.record_id)
+        return report
+
+    # -- round 1: claims, poison ------------------------------------------------------
+
+    async def _claim_all(self, valid: list[_Work]) -> None:
+        async def claim(w: _Work) -> None:
+            request = w.record.request
+            assert request is not None
+            claim = await asyncio.to_thread(self._messages.claim, request, self._clock_ms())
+            w.attempt = claim.attempt
+            if claim.outcome is ClaimOutcome.CLAIMED:
+                w.claimed = True
+            elif claim.outcome in (ClaimOutcome.ALREADY_DONE, ClaimOutcome.ALREADY_FAILED):
+                self._telemetry.redelivered()
+                w.fate = Fate.DONE
+            else:
+                await self._settle_in_flight(w, claim.sending_at_ms)
+
+        await asyncio.gather(*(claim(w) for w in valid))
+
+    async def _settle_in_flight(self, w: _Work, sending_at_ms: int | None) -> None:
+        """An earlier attempt may have reached Meta: wait for its webhook, then resend."""
+        request = w.record.request
+        assert request is not None
+        waited_s = (self._clock_ms() - (sending_at_ms or 0)) / 1000
+        if waited_s < self._policy.ambiguous_window_s:
+            self._defer(w, self._policy.ambiguous_window_s - waited_s)
+            return
+        reclaimed = await asyncio.to_thread(self._messages.reclaim, request.id, w.attempt)
+        if reclaimed is None:  # settled meanwhile (a webhook) or taken by another attempt
+            w.fate = Fate.DONE
+            return
+        self._telemetry.ambiguous_resend()
+        logger.warning(
+            "resending after an unresolved attempt", extra={"message_id": request.id}
+        )
+        w.attempt = reclaimed.attempt
+        w.claimed = True
+
+    async def _bury(self, w: _Work) -> None:
+        """Poison goes to the DLQ with its reason; its id, if any, is marked failed."""
+        reason = w.record.poison_reason or "unreadable"
+        await asyncio.to_thread(
+            self._sqs.send_message,
+            QueueUrl=self._dlq_url,
+            MessageBody=w.record.body or "<empty>",
+            MessageGroupId="poison",
+            MessageDeduplicationId=w.record.record_id,
+            MessageAttributes={
+                "reason": {"DataType": "String", "StringValue": reason[:1024]},
+                "source_message_id": {"DataType": "String", "StringValue": w.record.record_id},
+            },
+        )
+        if w.record.poison_message_id:
+            error = MessageError(reason="invalid", details=reason[:1024], error_class="invalid")
+            await asyncio.to_thread(
+                self._messages.apply_status,
+                w.record.poison_message_id,
+                MessageStatus.FAILED,
+                self._clock_ms(),
+                error=error,
+            )
+        self._telemetry.failed("invalid")
+        logger.warning("invalid send request moved to the DLQ", extra={"reason": reason})
+        w.fate = Fate.DEAD
+
+    # -- round 1b: deadlines, opt-outs, breakers ----------------------------------------
+
+    async def _screen(self, valid: list[_Work]) -> None:
+        pending = [w for w in valid if w.claimed]
+        marketing = {
+            (w.record.request.waba_id, w.record.request.recipient_key)
+            for w in pending
+            if w.record.request is not None and w.record.request.category is Category.MARKETING
+        }
+        contacts: dict[tuple[str, str], Contact] = {}
+        if marketing:
+            contacts = await asyncio.to_thread(self._contacts.get_many, marketing)
+        verdicts = await self._breaker_verdicts(pending)
+        for w in pending:
+            request = w.record.request
+            assert request is not None
+            if request.is_expired():
+                await self._fail(w, MessageError(reason="expired", error_class="expired"))
+                continue
+            contact = contacts.get((request.waba_id, request.recipient_key))
+            if request.category is Category.MARKETING and contact and contact.opted_out_marketing:
+                error = MessageError(
+                    reason="opted_out",
+                    details="the recipient opted out of marketing messages",
+                    error_class="opted_out",
+                )
+                await self._fail(w, error)
+                continue
+            for scope, scope_id in (
+                (BreakerScopeKind.WABA, request.waba_id),
+                (BreakerScopeKind.NUMBER, request.phone_number_id),
+            ):
+                verdict = verdicts.get((scope, scope_id))
+                if verdict is not None and not verdict.allowed:
+                    self._telemetry.breaker_blocked(scope.value)
+                    await self._retry(w, None, verdict.retry_after_s or 30.0)
+                    break
+
+    async def _breaker_verdicts(
+        self, pending: list[_Work]
+    ) -> dict[tuple[BreakerScopeKind, str], Any]:
+        scopes: dict[tuple[BreakerScopeKind, str], str | None] = {}
+        for w in pending:
+            request = w.record.request
+            assert request is not None
+            scopes[(BreakerScopeKind.WABA, request.waba_id)] = request.waba_id
+            scopes[(BreakerScopeKind.NUMBER, request.phone_number_id)] = None
+
+        async def verdict(key: tuple[BreakerScopeKind, str], waba: str | None) -> Any:
+            version = None
+            if waba is not None:
+                try:
+                    version = (await asyncio.to_thread(self._tokens.get, waba)).version
+                except TokenNotFoundError:
+                    version = None
+            return await asyncio.to_thread(
+                self._breaker.check, key[0], key[1], secret_version=version
+            )
+
+        keys = list(scopes)
+        results = await asyncio.gather(*(verdict(k, scopes[k]) for k in keys))
+        return dict(zip(keys, results, strict=True))
+
+    # -- round 2: limiter reservations ----------------------------------------------------
+
+    def _lanes(self, valid: list[_Work]) -> dict[tuple[str, str], list[_Work]]:
+        lanes: dict[tuple[str, str], list[_Work]] = defaultdict(list)
+        for w in valid:
+            if w.record.request is not None and (w.fate is None or w.fate is Fate.RETRY):
+                lanes[w.record.lane].append(w)
+        return lanes
+
+    async def _reserve(self, lanes: dict[tuple[str, str], list[_Work]]) -> None:
+        async def number(phone: str, items: list[_Work]) -> None:
+            grant = await asyncio.to_thread(
+                self._limiter.reserve,
+                LimitKind.NUMBER,
+                phone,
+                len(items),
+                max_wait_s=self._policy.max_sleep_s,
+            )
+            if not grant.granted:
+                self._telemetry.throttled(LimitKind.NUMBER.value)
+                for w in items:
+                    await self._retry(w, None, grant.wait_s, count_attempt=False)
+            elif grant.wait_s > 0:
+                await asyncio.sleep(grant.wait_s)
+
+        async def pair(key: tuple[str, str], lane: list[_Work]) -> None:
+            sendable = self._sendable(lane)
+            if not sendable:
+                return
+            grant = await asyncio.to_thread(
+                self._limiter.reserve,
+                LimitKind.PAIR,
+                f"{key[0]}#{key[1]}",
+                len(sendable),
+                max_wait_s=self._policy.max_sleep_s,
+            )
+            if not grant.granted:
+                self._telemetry.throttled(LimitKind.PAIR.value)
+                for w in sendable:
+                    await self._retry(w, None, grant.wait_s, count_attempt=False)
+            elif grant.wait_s > 0:
+                await asyncio.sleep(grant.wait_s)
+
+        # The pair limit is checked first so a recipient over its limit costs no number token.
+        await asyncio.gather(*(pair(k, lane) for k, lane in lanes.items()))
+        per_number: dict[str, list[_Work]] = defaultdict(list)
+        for lane in lanes.values():
+            sendable = self._sendable(lane)
+            if sendable:
+                per_number[sendable[0].record.lane[0]].extend(sendable)
+        await asyncio.gather(*(number(p, items) for p, items in per_number.items()))
+
+    @staticmethod
+    def _sendable(lane: list[_Work]) -> list[_Work]:
+        """Claimed messages before the lane's first retry: the ones this batch may send."""
+        out: list[_Work] = []
+        for w in lane:
+            if w.fate is Fate.RETRY:
+                break
+            if w.claimed and w.fate is None:
+                out.append(w)
+        return out
+
+    # -- sends and round 3: outcomes ---------------------------------------------------------
+
+    async def _send_lane(self, lane: list[_Work]) -> None:
+        blocked_for: float | None = None
+        for w in lane:
+            if w.fate is Fate.RETRY and blocked_for is None:
+                blocked_for = w.delay_s
+                continue
+            if not w.claimed or w.fate is not None:
+                continue
+            if blocked_for is not None:
+                # Order per recipient: never overtake a message that goes back to the queue.
+                await self._retry(w, None, blocked_for, count_attempt=False)
+                continue
+            await self._send_one(w)
+            if w.fate is Fate.RETRY:
+                blocked_for = w.delay_s
+
+    async def _send_one(self, w: _Work) -> None:
+        request = w.record.request
+        assert request is not None
+        try:
+            token = await asyncio.to_thread(self._tokens.get, request.waba_id)
+        except TokenNotFoundError as exc:
+            await self._fail(
+                w, MessageError(reason="no_token", details=str(exc), error_class="credentials")
+            )
+            return
+        started = time.perf_counter()
+        try:
+            result = await self._graph.send_message(
+                request.phone_number_id,
+                request.graph_body(),
+                token.token,
+                biz_opaque_callback_data=request.id,
+            )
+        except GraphApiError as exc:
+            self._telemetry.graph_latency((time.perf_counter() - started) * 1000)
+            await self._on_graph_error(w, exc, token.version)
+            return
+        except GraphAmbiguousError as exc:
+            await self._on_ambiguous(w, exc)
+            return
+        except GraphNotSentError as exc:
+            self._breaker.record_failure(BreakerScopeKind.NUMBER, request.phone_number_id)
+            error = MessageError(reason="not_sent", details=str(exc), error_class="transient")
+            await self._retry(w, error, self._backoff(w.attempt))
+            return
+        latency_ms = (time.perf_counter() - started) * 1000
+        self._telemetry.graph_latency(latency_ms)
+        accepted_at = self._clock_ms()
+        await asyncio.to_thread(
+            self._messages.apply_status,
+            request.id,
+            MessageStatus.ACCEPTED,
+            accepted_at,
+            wamid=result.wamid,
+        )
+        self._breaker.record_success(BreakerScopeKind.NUMBER, request.phone_number_id)
+        self._telemetry.accepted(
+            enqueue_to_accepted_ms=(
+                accepted_at - int(request.enqueued_at.timestamp() * 1000)
+                if request.enqueued_at is not None
+                else None
+            )
+        )
+        w.fate = Fate.DONE
+
+    async def _on_ambiguous(self, w: _Work, exc: GraphAmbiguousError) -> None:
+        request = w.record.request
+        assert request is not None
+        self._telemetry.ambiguous()
+        self._breaker.record_failure(BreakerScopeKind.NUMBER, request.phone_number_id)
+        error = MessageError(reason="ambiguous", details=str(exc), error_class="ambiguous")
+        await asyncio.to_thread(self._messages.mark_ambiguous, request.id, w.attempt, error)
+        # Left `sending`: the next delivery waits out the correlation window (see _settle_in_flight).
+        self._defer(w, self._policy.ambiguous_window_s)
+
+    async def _on_graph_error(self, w: _Work, exc: GraphApiError, secret_version: str) -> None:
+        request = w.record.request
+        assert request is not None
+        verdict = classify(
+            exc.code, subcode=exc.subcode, http_status=exc.http_status, attempt=w.attempt - 1
+        )
+        error = MessageError(
+            reason=verdict.reason,
+            code=exc.code,
+            title=exc.title,
+            details=exc.details,
+            error_class=verdict.error_class.value,
+            source="graph",
+        )
+        backoff = verdict.rule.backoff
+        slow_down = float(backoff.delay_for(w.attempt - 1)) if backoff is not None else 0.0
+        pair_key = f"{request.phone_number_id}#{request.recipient_key}"
+        match verdict.action:
+            case Action.THROTTLE_NUMBER:
+                self._limiter.penalize(LimitKind.NUMBER, request.phone_number_id, slow_down)
+                self._telemetry.throttled("meta_number")
+            case Action.THROTTLE_WABA:
+                self._limiter.penalize(LimitKind.WABA, request.waba_id, slow_down)
+                self._telemetry.throttled("meta_waba")
+            case Action.RETRY_AFTER if verdict.error_class is ErrorClass.PAIR_LIMITED:
+                self._limiter.penalize(LimitKind.PAIR, pair_key, slow_down)
+                self._telemetry.throttled("meta_pair")
+            case Action.PAUSE_CREDENTIALS:
+                self._tokens.invalidate(request.waba_id)
+                self._breaker.hold_open(
+                    BreakerScopeKind.WABA,
+                    request.waba_id,
+                    secret_version=secret_version,
+                    reason=error.reason,
+                )
+            case Action.PAUSE_ACCOUNT:
+                number_scope = verdict.breaker is BreakerScope.NUMBER
+                self._breaker.hold_open(
+                    BreakerScopeKind.NUMBER if number_scope else BreakerScopeKind.WABA,
+                    request.phone_number_id if number_scope else request.waba_id,
+                    secret_version=secret_version,
+                    reason=error.reason,
+                )
+            case _ if verdict.breaker is BreakerScope.NUMBER:
+                self._breaker.record_failure(BreakerScopeKind.NUMBER, request.phone_number_id)
+
+        if not verdict.retryable or verdict.delay_seconds is None:
+            await self._fail(w, error)
+            return
+        delay = float(verdict.delay_seconds)
+        if verdict.action is Action.RETRY_BACKOFF:
+            delay = self._jitter(delay)
+        await self._retry(w, error, delay)
+
+    # -- fates ---------------------------------------------------------------------------
+
+    async def _fail(self, w: _Work, error: MessageError) -> None:
+        request = w.record.request
+        assert request is not None
+        await asyncio.to_thread(
+            self._messages.apply_status,
+            request.id,
+            MessageStatus.FAILED,
+            self._clock_ms(),
+            error=error,
+        )
+        self._telemetry.failed(error.error_class or "unknown", code=error.code)
+        logger.info(
+            "message failed",
+            extra={
+                "message_id": request.id,
+                "recipient": mask_phone(request.recipient_key),
+                "reason": error.reason,
+                "code": error.code,
+            },
+        )
+        w.fate = Fate.DONE
+
+    async def _retry(
+        self, w: _Work, error: MessageError | None, delay_s: float, *, count_attempt: bool = True
+    ) -> None:
+        """Back to the queue after `delay_s`, unless attempts, deadline or receives run out."""
+        request = w.record.request
+        assert request is not None
+        delay = min(max(delay_s, 0.0), float(self._policy.max_visibility_s))
+        gave_up: str | None = None
+        if count_attempt and w.attempt >= self._policy.max_attempts:
+            gave_up = f"gave up after {w.attempt} attempts"
+        elif w.record.receive_count >= self._policy.max_receive_count - 1:
+            gave_up = f"gave up after {w.record.receive_count} deliveries"
+        elif request.not_after is not None and (
+            self._clock_ms() + delay * 1000 > request.not_after.timestamp() * 1000
+        ):
+            await self._fail(w, MessageError(reason="expired", error_class="expired"))
+            return
+        if gave_up is not None:
+            final = (error or MessageError(reason="retries_exhausted")).model_copy(
+                update={"reason": f"{(error.reason if error else 'retries_exhausted')}: {gave_up}"}
+            )
+            await self._fail(w, final)
+            return
+        if w.claimed:
+            await asyncio.to_thread(self._messages.release, request.id, w.attempt, error)
+        if count_attempt:
+            self._telemetry.retried()
+        self._defer(w, delay)
+
+    def _defer(self, w: _Work, delay_s: float) -> None:
+        w.fate = Fate.RETRY
+        w.delay_s = min(max(delay_s, 0.0), float(self._policy.max_visibility_s))
+
+    def _backoff(self, attempt: int) -> float:
+        ceiling = min(
+            self._policy.backoff_cap_s, self._policy.backoff_base_s * 2 ** max(attempt - 1, 0)
+        )
+        return self._jitter(ceiling)
+
+    def _jitter(self, ceiling: float) -> float:
+        """Half fixed, half random, so shards that failed together do not retry together."""
+        return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
+
+    def _apply_visibility(self, retrying: list[_Work]) -> None:
+        entries = [
+            {
+                "Id": str(i),
+                "ReceiptHandle": w.record.receipt_handle,
+                "VisibilityTimeout": int(min(max(w.delay_s, 0), self._policy.max_visibility_s)),
+            }
+            for i, w in enumerate(retrying)
+            if w.record.receipt_handle
+        ]
+        for start in range(0, len(entries), 10):
+            try:
+                self._sqs.change_message_visibility_batch(
+                    QueueUrl=self._queue_url,
+                    Entries=entries[start : start + 10],  # type: ignore[arg-type]
+                )
+            except Exception:  # the queue's own visibility timeout applies instead
+                logger.exception("could not set retry delays")
