@@ -61,3 +61,28 @@ constraints: | $(UV)
 
 clean:
 	rm -rf $(VENV) .tools cdk.out .pytest_cache .mypy_cache .ruff_cache
+
+# --- AWS CDK: the CLI pinned in package.json; STAGE=prod picks config/prod.json -------
+CDK := node_modules/.bin/cdk
+CDK_FLAGS := --no-notices $(if $(STAGE),-c stage=$(STAGE)) $(CDK_ARGS)
+CDK_ENV := CDK_DISABLE_CLI_TELEMETRY=true
+
+node_modules: package.json $(wildcard package-lock.json)
+	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+	touch $@
+
+# cdk-nag runs inside the app: an unacknowledged finding fails the synth. Without npm the
+# app runs directly, with cdk.json's context handed over as the CLI would.
+synth: $(INSTALLED)
+	@if command -v npm >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory node_modules && $(CDK_ENV) $(CDK) synth --quiet $(CDK_FLAGS); \
+	else \
+		CDK_OUTDIR=cdk.out CDK_CONTEXT_JSON="$$($(BIN)/python -c 'import json; c = json.load(open("cdk.json"))["context"]; c.update({"stage": "$(STAGE)"} if "$(STAGE)" else {}); print(json.dumps(c))')" \
+			$(BIN)/python app.py; \
+	fi
+
+deploy: $(INSTALLED) node_modules
+	$(CDK_ENV) $(CDK) deploy --all --require-approval broadening $(CDK_FLAGS)
+
+destroy: $(INSTALLED) node_modules
+	$(CDK_ENV) $(CDK) destroy --all $(CDK_FLAGS)

@@ -1,7 +1,7 @@
 """CDK entry point: one stack per stage, checked by cdk-nag before anything is written.
 
-    cdk synth                      # stage from cdk.json (dev)
-    cdk deploy -c stage=prod       # config/prod.json, then any -c key=value overrides
+The stage comes from the context (``-c stage=prod``, default ``dev`` in cdk.json); its
+settings from ``config/<stage>.json``, then from any ``-c key=value`` given.
 """
 
 from __future__ import annotations

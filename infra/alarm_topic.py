@@ -16,9 +16,7 @@ class AlarmTopic(Construct):
     and a customer key for this alone is not worth its cost. Publishing requires TLS.
     """
 
-    def __init__(
-        self, scope: Construct, id: str, *, topology: Topology, email: str | None
-    ) -> None:
+    def __init__(self, scope: Construct, id: str, *, topology: Topology, email: str | None) -> None:
         super().__init__(scope, id)
         self.topic = sns.Topic(
             self,

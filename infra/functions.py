@@ -34,6 +34,7 @@ def log_retention(days: int) -> logs.RetentionDays:
     """The CDK enum member for a retention period given in days."""
     return _RETENTION[days]
 
+
 _NOT_SHIPPED = ["**/__pycache__", "**/*.pyc", "**/.mypy_cache", "**/.pytest_cache"]
 
 
@@ -146,4 +147,3 @@ class Functions(Construct):
         )
         function.add_event_source(source)
         self.event_sources[spec.key] = source
-

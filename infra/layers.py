@@ -35,8 +35,8 @@ PIP_PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
 _NOT_SHIPPED = ["**/__pycache__", "**/*.pyc", "**/.mypy_cache", "**/.pytest_cache"]
 
 
-def _runtime_provided() -> list[str]:
-    lines = RUNTIME_PROVIDED.read_text(encoding="utf-8").splitlines()
+def _names(path: Path) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
@@ -44,8 +44,14 @@ def _runtime_provided() -> list[str]:
 class WheelBundler:
     """Installs ``requirements.txt`` for Lambda's arm64 Python 3.13 into ``<out>/python``."""
 
-    def __init__(self, requirements: Path = REQUIREMENTS, uv: Path = UV) -> None:
+    def __init__(
+        self,
+        requirements: Path = REQUIREMENTS,
+        runtime_provided: Path = RUNTIME_PROVIDED,
+        uv: Path = UV,
+    ) -> None:
         self._requirements = requirements
+        self._runtime_provided = runtime_provided
         self._uv = uv
 
     def command(self, target: Path) -> list[str]:
@@ -66,7 +72,7 @@ class WheelBundler:
                 str(self._requirements),
                 # boto3 comes with the runtime; shipping another copy only adds 20 MB.
                 "--excludes",
-                str(RUNTIME_PROVIDED),
+                str(self._runtime_provided),
             ]
         platforms = [arg for platform in PIP_PLATFORMS for arg in ("--platform", platform)]
         return [
@@ -90,29 +96,32 @@ class WheelBundler:
         # jsii calls this positionally as (output_dir, options).
         target = Path(output_dir) / "python"
         subprocess.run(self.command(target), check=True)  # noqa: S603 - fixed argv
-        _prune(target)
+        _prune(target, provided=_names(self._runtime_provided))
         return True
 
     def fingerprint(self) -> str:
         """Changes whenever the bundle would: requirements, exclusions or install target."""
         digest = hashlib.sha256()
+        # The interpreter's and the files' absolute paths differ between machines; what
+        # they install does not.
+        argv = [arg for arg in self.command(Path("python"))[1:] if not Path(arg).is_absolute()]
         for part in (
-            REQUIREMENTS.read_bytes(),
-            RUNTIME_PROVIDED.read_bytes(),
-            " ".join(self.command(Path("python"))[1:]).replace(str(ROOT), ".").encode(),
+            self._requirements.read_bytes(),
+            self._runtime_provided.read_bytes(),
+            " ".join(argv).encode(),
         ):
             digest.update(part)
             digest.update(b"\0")
         return digest.hexdigest()
 
 
-def _prune(target: Path) -> None:
+def _prune(target: Path, provided: list[str]) -> None:
     # pip cannot exclude transitive packages the way uv does; console scripts carry the
     # host's interpreter path and are useless in a layer.
-    provided = {name.replace("-", "_").lower() for name in _runtime_provided()}
+    skip = {name.replace("-", "_").lower() for name in provided}
     for entry in target.iterdir():
         package = entry.name.split("-", 1)[0].lower()
-        if entry.name == "bin" or package in provided:
+        if entry.name == "bin" or package in skip:
             if entry.is_dir():
                 shutil.rmtree(entry)
             else:

@@ -73,11 +73,16 @@ class Dashboard(Construct):
             graph("Accepted to delivered (ms)", s.percentiles(Metric.DELIVERY_LATENCY_MS), _THIRD),
         )
         self.dashboard.add_widgets(
-            graph("Failures by error class", [s.failures_by_class()], _THIRD, stacked=True),
-            graph("Throttles by limit", s.throttles_by_kind(), _THIRD, stacked=True),
+            graph(
+                "Failures by error class",
+                [s.breakdown(Metric.MESSAGES_FAILED)],
+                _THIRD,
+                stacked=True,
+            ),
+            graph("Throttles by limit", [s.breakdown(Metric.THROTTLED)], _THIRD, stacked=True),
             graph(
                 "Breaker state",
-                [*s.breaker_transitions(), s.custom(Metric.BREAKER_OPEN)],
+                [s.breakdown(Metric.BREAKER_TRANSITION), s.breakdown(Metric.BREAKER_OPEN)],
                 _THIRD,
             ),
         )
@@ -112,8 +117,8 @@ class Dashboard(Construct):
                 "Webhooks accepted / rejected",
                 [
                     s.custom(Metric.WEBHOOKS_ACCEPTED),
-                    s.custom(Metric.WEBHOOKS_REJECTED),
                     s.custom(Metric.WEBHOOK_BODIES_OFFLOADED),
+                    s.breakdown(Metric.WEBHOOKS_REJECTED),
                 ],
                 _QUARTER,
             ),
@@ -123,13 +128,19 @@ class Dashboard(Construct):
                     s.custom(Metric.STATUSES_APPLIED),
                     s.custom(Metric.STATUSES_IGNORED),
                     s.custom(Metric.MESSAGES_RECEIVED),
+                    s.custom(Metric.EVENTS_PUBLISHED),
                     s.custom(Metric.OPT_OUTS),
                 ],
                 _QUARTER,
             ),
             graph(
-                "Retries and ambiguous sends",
-                [s.custom(Metric.RETRIES), s.custom(Metric.AMBIGUOUS_SENDS)],
+                "Retries, redeliveries, ambiguous sends",
+                [
+                    s.custom(Metric.RETRIES),
+                    s.custom(Metric.AMBIGUOUS_SENDS),
+                    s.custom(Metric.AMBIGUOUS_RESENDS),
+                    s.custom(Metric.REDELIVERIES_SKIPPED),
+                ],
                 _QUARTER,
             ),
             graph(

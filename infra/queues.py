@@ -83,9 +83,7 @@ class Queues(Construct):
             fifo_throughput_limit=(
                 sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID if high_throughput else None
             ),
-            deduplication_scope=(
-                sqs.DeduplicationScope.MESSAGE_GROUP if high_throughput else None
-            ),
+            deduplication_scope=(sqs.DeduplicationScope.MESSAGE_GROUP if high_throughput else None),
             visibility_timeout=cdk.Duration.seconds(visibility_seconds),
             retention_period=cdk.Duration.days(retention_days),
             max_message_size_bytes=spec.max_message_bytes,

@@ -1,7 +1,7 @@
 """CloudWatch metrics and expressions the dashboard and the alarms share.
 
 Custom metrics follow the contract in :mod:`pixy_whatsapp.metric_names`: totals carry
-only the ``service`` dimension, breakdowns add their split dimension.
+only the ``service`` dimension, breakdowns add their split dimensions.
 """
 
 from __future__ import annotations
@@ -12,15 +12,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
-from pixy_whatsapp.metric_names import (
-    NAMESPACE,
-    SERVICE_DIMENSION,
-    BreakerScope,
-    BreakerState,
-    Dimension,
-    LimitKind,
-    Metric,
-)
+from pixy_whatsapp.metric_names import NAMESPACE, SERVICE_DIMENSION, SPLIT_DIMENSIONS, Metric
 
 from infra.topology import FunctionKey, QueueKey, Topology
 
@@ -55,21 +47,21 @@ class Signals:
         *,
         statistic: str = "Sum",
         period: cdk.Duration = ONE_MINUTE,
-        split: Mapping[Dimension, str] | None = None,
         label: str | None = None,
     ) -> cloudwatch.Metric:
-        dimensions = {SERVICE_DIMENSION: self.topology.service_name}
-        dimensions.update({str(name): value for name, value in (split or {}).items()})
+        """The ``[service]`` series of ``metric`` (its total, for split metrics)."""
         return cloudwatch.Metric(
             namespace=NAMESPACE,
             metric_name=str(metric),
-            dimensions_map=dimensions,
+            dimensions_map={SERVICE_DIMENSION: self.topology.service_name},
             statistic=statistic,
             period=period,
             label=label or str(metric),
         )
 
-    def percentiles(self, metric: Metric, period: cdk.Duration = ONE_MINUTE) -> list[cloudwatch.IMetric]:
+    def percentiles(
+        self, metric: Metric, period: cdk.Duration = ONE_MINUTE
+    ) -> list[cloudwatch.IMetric]:
         return [
             self.custom(metric, statistic=p, period=period, label=f"{metric} {p}")
             for p in PERCENTILES
@@ -90,37 +82,20 @@ class Signals:
             label="success rate (%)",
         )
 
-    def failures_by_class(self) -> cloudwatch.MathExpression:
-        # SEARCH picks up every ErrorClass value, including ones added later; dashboards
-        # may use it (alarms may not, which is why the total has its own series).
-        schema = f"{{{NAMESPACE},{Dimension.ERROR_CLASS},{SERVICE_DIMENSION}}}"
-        query = (
-            f'{schema} MetricName="{Metric.MESSAGES_FAILED}" '
-            f'{SERVICE_DIMENSION}="{self.topology.service_name}"'
-        )
+    def breakdown(self, metric: Metric) -> cloudwatch.MathExpression:
+        """``metric`` split by its dimensions, one line per value seen.
+
+        SEARCH picks up every value, including ones added after this was deployed;
+        dashboards may use it (alarms may not, which is why totals have their own series).
+        """
+        split = ",".join(str(d) for d in SPLIT_DIMENSIONS[metric])
+        schema = f"{{{NAMESPACE},{split},{SERVICE_DIMENSION}}}"
+        query = f'{schema} MetricName="{metric}" {SERVICE_DIMENSION}="{self.topology.service_name}"'
         return cloudwatch.MathExpression(
-            expression=f"SEARCH('{query}', 'Sum', 60)",
+            expression=f"SEARCH('{query}', 'Sum', {int(ONE_MINUTE.to_seconds())})",
             using_metrics={},
             period=ONE_MINUTE,
-            label="",
         )
-
-    def throttles_by_kind(self) -> list[cloudwatch.IMetric]:
-        return [
-            self.custom(Metric.THROTTLED, split={Dimension.LIMIT_KIND: kind}, label=kind)
-            for kind in LimitKind
-        ]
-
-    def breaker_transitions(self) -> list[cloudwatch.IMetric]:
-        return [
-            self.custom(
-                Metric.BREAKER_TRANSITION,
-                split={Dimension.SCOPE: scope, Dimension.STATE: state},
-                label=f"{scope} -> {state}",
-            )
-            for scope in BreakerScope
-            for state in BreakerState
-        ]
 
     # --- AWS metrics -----------------------------------------------------------------------
     def per_function(self, what: str, statistic: str = "Sum") -> list[cloudwatch.IMetric]:
@@ -165,7 +140,9 @@ class Signals:
             label="groups in flight",
         )
 
-    def oldest_message_age(self, key: QueueKey, period: cdk.Duration = ONE_MINUTE) -> cloudwatch.Metric:
+    def oldest_message_age(
+        self, key: QueueKey, period: cdk.Duration = ONE_MINUTE
+    ) -> cloudwatch.Metric:
         return self.queues[key].metric_approximate_age_of_oldest_message(
             statistic="Maximum", period=period, label=f"{key} oldest (s)"
         )

@@ -43,9 +43,7 @@ def build_settings(
 
 
 class PixyWhatsAppStack(cdk.Stack):
-    def __init__(
-        self, scope: Construct, id: str, *, config: StageConfig, **kwargs: Any
-    ) -> None:
+    def __init__(self, scope: Construct, id: str, *, config: StageConfig, **kwargs: Any) -> None:
         super().__init__(scope, id, **kwargs)
         topology = Topology(config.stage)
         self.topology = topology
@@ -106,8 +104,14 @@ class PixyWhatsAppStack(cdk.Stack):
         for key, value in config.tags.items():
             cdk.Tags.of(self).add(key, value)
 
-        self.storage, self.queues, self.secrets, self.functions = storage, queues, secrets, functions
-        self.api, self.alarms, self.dashboard = api, alarms, dashboard
+        self.storage = storage
+        self.layers = layers
+        self.queues = queues
+        self.secrets = secrets
+        self.functions = functions
+        self.api = api
+        self.alarms = alarms
+        self.dashboard = dashboard
 
         outputs = {
             "ApiUrl": api.url,

@@ -62,6 +62,7 @@ PLANS: tuple[ModulePlan, ...] = (
         errata=SEND_ERRATA,
         tolerant=False,
         keep_unions=("Message",),
+        base_class="pixy_whatsapp.models.bases.PayloadRecord",
     ),
     ModulePlan(
         filename="_generated_webhook.py",
@@ -251,7 +252,9 @@ def compare(fresh_dir: Path, committed_dir: Path) -> list[str]:
         new, old = path.read_text().splitlines(), committed[name].read_text().splitlines()
         if new == old:
             continue
-        diff = list(difflib.unified_diff(old, new, f"committed/{name}", f"fresh/{name}", n=1))
+        diff = list(
+            difflib.unified_diff(old, new, f"committed/{name}", f"fresh/{name}", n=1, lineterm="")
+        )
         added = sum(1 for line in diff if line.startswith("+") and not line.startswith("+++"))
         removed = sum(1 for line in diff if line.startswith("-") and not line.startswith("---"))
         excerpt = "\n".join(diff[:40]) + ("\n..." if len(diff) > 40 else "")

@@ -195,6 +195,8 @@ class WebhookSettings(_Settings):
     reorder_rate: float = Field(0.0, ge=0, le=1)
     # Statuses due together for the same number may share one POST, as Meta batches them.
     max_statuses_per_post: int = Field(1, ge=1, le=1000)
+    # Items due within this many seconds of each other are posted together (early).
+    batch_window_seconds: float = Field(0.0, ge=0)
     pricing_on: Literal["sent", "delivered"] = "sent"
     # Pricing category of template sends, by template name; others get the default.
     template_categories: dict[str, str] = Field(default_factory=dict)

@@ -120,9 +120,9 @@ class WebhookDispatcher:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), wait)
                 continue
-            now = loop.time()
+            horizon = loop.time() + self._config().webhooks.batch_window_seconds
             due: list[WebhookItem] = []
-            while self._heap and self._heap[0].at <= now:
+            while self._heap and self._heap[0].at <= horizon:
                 due.append(heapq.heappop(self._heap).item)
             for batch in self._batches(due):
                 task = asyncio.create_task(self._deliver(batch))

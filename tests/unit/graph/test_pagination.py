@@ -159,3 +159,17 @@ async def test_paging_that_does_not_advance_stops(
             await collect(graph)
 
     assert len(h1_server.app.seen) == 2
+
+
+@pytest.mark.anyio
+async def test_stopping_early_asks_for_no_further_page(
+    h1_server: RunningServer, make_client: MakeClient
+) -> None:
+    h1_server.app.reply("GET", PATH, page([{"id": "1"}, {"id": "2"}], "c1", more=True))
+
+    async with make_client(h1_server) as graph:
+        async for item in graph.paginate("2002/groups", TOKEN):
+            assert item == {"id": "1"}
+            break
+
+    assert len(h1_server.app.seen) == 1

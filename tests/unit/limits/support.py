@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import functools
+import socket
 import threading
 from collections.abc import Callable
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 from moto.dynamodb.models import DynamoDBBackend
+from mypy_boto3_dynamodb import DynamoDBClient
 
 CONTROL_TABLE = "pixy-test-control"
 
@@ -50,3 +54,16 @@ def make_moto_items_atomic(monkeypatch: pytest.MonkeyPatch) -> None:
 
     for name in _ITEM_WRITES:
         monkeypatch.setattr(DynamoDBBackend, name, locked(getattr(DynamoDBBackend, name)))
+
+
+def closed_port_dynamodb(region: str) -> DynamoDBClient:
+    """A real DynamoDB client aimed at a local port nothing listens on: it fails fast."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return boto3.client(
+        "dynamodb",
+        region_name=region,
+        endpoint_url=f"http://127.0.0.1:{port}",
+        config=Config(connect_timeout=0.2, read_timeout=0.2, retries={"total_max_attempts": 1}),
+    )

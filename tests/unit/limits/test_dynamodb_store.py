@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 
-import boto3
 import pytest
-from botocore.config import Config
 from mypy_boto3_dynamodb import DynamoDBClient
 from pixy_whatsapp.limits import (
     DynamoDBLimitStore,
@@ -20,7 +17,7 @@ from pixy_whatsapp.limits import (
 )
 from pixy_whatsapp.limits.dynamodb_store import format_tat, parse_tat
 
-from .support import CONTROL_TABLE, SimClock
+from .support import CONTROL_TABLE, SimClock, closed_port_dynamodb
 
 KEY = LimitKey.number("1001")
 
@@ -105,15 +102,7 @@ def test_number_override_item(store: DynamoDBLimitStore, dynamodb: DynamoDBClien
 
 
 def test_an_unreachable_table_raises_unavailable(aws_region: str) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    closed = boto3.client(
-        "dynamodb",
-        region_name=aws_region,
-        endpoint_url=f"http://127.0.0.1:{port}",
-        config=Config(connect_timeout=0.2, read_timeout=0.2, retries={"total_max_attempts": 1}),
-    )
+    closed = closed_port_dynamodb(aws_region)
     store = DynamoDBLimitStore(closed, CONTROL_TABLE)
     with pytest.raises(LimitStoreUnavailable):
         store.swap_tat(KEY.pk, None, 1)
@@ -123,12 +112,35 @@ def test_an_unreachable_table_raises_unavailable(aws_region: str) -> None:
         store.read_number_mps("1001")
 
 
+def race(environments: list[Limiter], rounds_each: int = 4) -> list[int]:
+    """Every environment reserves on KEY from its own thread, all starting together."""
+    granted: list[int] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(environments))
+
+    def hammer(limiter: Limiter, tokens: int) -> None:
+        start.wait()
+        for _ in range(rounds_each):
+            if limiter.reserve(Reservation(KEY, tokens=tokens)).granted:
+                with lock:
+                    granted.append(tokens)
+
+    threads = [
+        threading.Thread(target=hammer, args=(env, 1 + i % 3)) for i, env in enumerate(environments)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return granted
+
+
 def test_threads_racing_on_one_key_never_over_admit(
     store: DynamoDBLimitStore, clock: SimClock
 ) -> None:
     """Eight environments hammer one number key. Time stands still within each round, so a
     round admits at most one burst, and the stored TAT accounts for every token granted."""
-    settings = LimitSettings(number_mps=80)  # 12.5 ms per token, burst 10
+    settings = LimitSettings(number_mps=80, number_window_s=None)  # 12.5 ms a token, burst 10
     environments = [
         Limiter(store, settings, clock_ms=clock, monotonic=clock.monotonic, max_attempts=6)
         for _ in range(8)
@@ -136,26 +148,7 @@ def test_threads_racing_on_one_key_never_over_admit(
     expected_tat: int | None = None
     for _ in range(3):
         now_us = round(clock.ms * 1_000)
-        granted: list[int] = []
-        lock = threading.Lock()
-        start = threading.Barrier(len(environments))
-
-        def hammer(limiter: Limiter, tokens: int) -> None:
-            start.wait()
-            for _ in range(4):
-                if limiter.reserve(Reservation(KEY, tokens=tokens)).granted:
-                    with lock:
-                        granted.append(tokens)
-
-        threads = [
-            threading.Thread(target=hammer, args=(env, 1 + i % 3))
-            for i, env in enumerate(environments)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-
+        granted = race(environments)
         assert 0 < sum(granted) <= 10
         # No lost update and nothing counted twice: the TAT moved by exactly the tokens granted.
         expected_tat = max(expected_tat or now_us, now_us) + sum(granted) * 12_500

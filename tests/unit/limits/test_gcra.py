@@ -101,7 +101,11 @@ def arrival_patterns(
         st.lists(
             st.tuples(
                 # gaps from simultaneous to well past a full refill, with a bias to bursts
-                st.one_of(st.just(0), st.integers(0, policy.interval_us), st.integers(0, 3 * tolerance)),
+                st.one_of(
+                    st.just(0),
+                    st.integers(0, policy.interval_us),
+                    st.integers(0, 3 * tolerance),
+                ),
                 st.integers(1, policy.burst),
                 st.one_of(st.just(0), st.integers(0, tolerance)),
             ),
@@ -112,9 +116,7 @@ def arrival_patterns(
     return policy, rate, arrivals
 
 
-def admitted_in_windows_ok(
-    policy: GcraPolicy, rate: float, sends: list[tuple[int, int]]
-) -> None:
+def admitted_in_windows_ok(policy: GcraPolicy, rate: float, sends: list[tuple[int, int]]) -> None:
     """Every window [a, b] holds at most rate*(b-a) + burst tokens.
 
     Windows that start and end on send times are the tightest, so checking every pair of
@@ -167,7 +169,7 @@ def test_saturating_demand_uses_all_capacity_within_one_burst(
     policy, rate = case
     max_wait = booking_share * policy.tolerance_us // 3
     horizon = horizon_intervals * policy.interval_us
-    cycles = [itertools.cycle([min(n, policy.burst) for n in batches]) for batches in client_batches]
+    cycles = [itertools.cycle([min(n, policy.burst) for n in sizes]) for sizes in client_batches]
     pending = [next(c) for c in cycles]
     queue = [(0, client) for client in range(len(cycles))]
     tat: int | None = None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections import deque
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -19,16 +21,26 @@ from pixy_whatsapp.limits import (
     ReservationTooLarge,
     TatSwap,
 )
+from pixy_whatsapp.limits.gcra import reserve
+from pixy_whatsapp.limits.policies import SQS_BATCH
 
 from .support import SimClock
 
 NUMBER = LimitKey.number("1001")
 PAIR = LimitKey.pair("1001", "447700900001")
 WABA = LimitKey.waba("2002")
+# The whole allowance as the sustained rate: round numbers (12.5 ms a token at 80 mps).
+PLAIN = LimitSettings(number_window_s=None)
 
 
-def limiter_for(store: InMemoryLimitStore, clock: SimClock, **kwargs: object) -> Limiter:
-    return Limiter(store, clock_ms=clock, monotonic=clock.monotonic, **kwargs)  # type: ignore[arg-type]
+def limiter_for(
+    store: InMemoryLimitStore,
+    clock: SimClock,
+    settings: LimitSettings | None = None,
+    **tuning: Any,
+) -> Limiter:
+    """One Lambda execution environment: its own caches, the shared store."""
+    return Limiter(store, settings or PLAIN, clock_ms=clock, monotonic=clock.monotonic, **tuning)
 
 
 def test_keys_name_their_control_table_items() -> None:
@@ -42,11 +54,36 @@ def test_keys_name_their_control_table_items() -> None:
 def test_default_policies() -> None:
     limits = LimitSettings()
     number = limits.number_policy()
-    assert (number.interval_us, number.burst) == (12_500, 10)
+    assert (number.interval_us, number.burst) == (14_286, 10)  # 70 mps + 10: 80 a second
     upgraded = limits.number_policy(1_000)
-    assert (upgraded.interval_us, upgraded.burst) == (1_000, 100)
+    assert (upgraded.interval_us, upgraded.burst) == (1_053, 50)  # 950 mps + 50
+    shared_with_the_app = limits.number_policy(20)
+    assert (shared_with_the_app.interval_us, shared_with_the_app.burst) == (66_667, 5)
     assert (limits.pair.interval_us, limits.pair.burst) == (6_000_000, 5)
     assert limits.waba is None
+    assert (PLAIN.number_policy().interval_us, PLAIN.number_policy().burst) == (12_500, 10)
+
+
+@pytest.mark.parametrize("mps", [1, 2, 5, 20, 80, 250, 1_000])
+def test_default_number_policy_keeps_every_second_within_the_allowance(mps: int) -> None:
+    """Saturating demand in batches of up to 10, counted the way a strict receiver would:
+    messages in any sliding one-second window."""
+    policy = LimitSettings().number_policy(mps)
+    batch = min(SQS_BATCH, policy.burst)
+    now, tat, sends = 0, None, deque[int]()
+    busiest = 0
+    while now < 5_000_000:
+        outcome = reserve(policy, tat, now, batch)
+        if outcome.granted:
+            tat = outcome.tat_us
+            sends.extend([now] * batch)
+            while sends[0] <= now - 1_000_000:
+                sends.popleft()
+            busiest = max(busiest, len(sends))
+        else:
+            now += outcome.wait_us
+    assert busiest <= mps
+    assert busiest >= mps - policy.burst - 1  # giving away at most the burst
 
 
 def test_a_batch_takes_one_write_and_a_refusal_takes_none(clock: SimClock) -> None:
@@ -134,17 +171,17 @@ def test_number_override_is_read_once_and_cached(clock: SimClock) -> None:
     limiter = limiter_for(store, clock, override_ttl_s=30)
     other_environment = limiter_for(store, clock)
 
-    assert limiter.policy(NUMBER) == GcraPolicy.per(80, burst=10)
+    assert limiter.policy(NUMBER) == PLAIN.number_policy(80)
     other_environment.set_number_mps("1001", 1_000, at_ms=5)
-    assert limiter.policy(NUMBER) == GcraPolicy.per(80, burst=10)  # cached
+    assert limiter.policy(NUMBER) == PLAIN.number_policy(80)  # cached
     clock.advance(30)
-    assert limiter.policy(NUMBER) == GcraPolicy.per(1_000, burst=100)
+    assert limiter.policy(NUMBER) == PLAIN.number_policy(1_000)
     assert reads == ["1001", "1001"]
 
     # An older report (webhooks arrive out of order) does not undo the upgrade.
     limiter.set_number_mps("1001", 80, at_ms=4)
-    assert limiter.policy(NUMBER) == GcraPolicy.per(1_000, burst=100)
-    assert limiter.reserve(Reservation(NUMBER, tokens=100)).granted
+    assert limiter.policy(NUMBER) == PLAIN.number_policy(1_000)
+    assert limiter.reserve(Reservation(NUMBER, tokens=50)).granted
 
 
 def test_penalty_pauses_a_metered_key(clock: SimClock) -> None:
@@ -191,8 +228,8 @@ def test_unmetered_waba_key_only_honours_penalties(clock: SimClock) -> None:
 
 
 def test_metered_waba_key(clock: SimClock) -> None:
-    waba_limit = LimitSettings(waba=GcraPolicy.per(200, burst=20))
-    limiter = limiter_for(InMemoryLimitStore(), clock, settings=waba_limit)
+    waba_limit = LimitSettings(number_window_s=None, waba=GcraPolicy.per(200, burst=20))
+    limiter = limiter_for(InMemoryLimitStore(), clock, waba_limit)
     assert limiter.reserve(Reservation(WABA, tokens=20)).granted
     assert not limiter.reserve(Reservation(WABA)).granted
 
@@ -242,9 +279,7 @@ def test_environments_sharing_a_store_never_over_admit(
     policy = GcraPolicy.per(20, burst=burst)  # 50 ms per token
     clock = SimClock(start_ms=1_000_000.0)
     store = InMemoryLimitStore()
-    environments = [
-        limiter_for(store, clock, settings=LimitSettings(pair=policy)) for _ in range(3)
-    ]
+    environments = [limiter_for(store, clock, LimitSettings(pair=policy)) for _ in range(3)]
     elapsed_us = 0
     sends: list[tuple[int, int]] = []
     for environment, gap_us, tokens, book in steps:

@@ -8,17 +8,24 @@ Rules every emitter follows:
 
 - Powertools adds the ``service`` dimension (``POWERTOOLS_SERVICE_NAME``, set by the stack
   to ``pixy-whatsapp-<stage>``). Every metric is emitted with the dimension set
-  ``[service]``.
-- Metrics listed in :data:`SPLIT_DIMENSIONS` are *also* emitted with
-  ``[service, <split dimensions>]`` (e.g. with ``single_metric``). The ``[service]`` series
-  is the total that rates and alarms use (an alarm can read at most ten metrics, so it
-  cannot add up an open-ended set of classes); the split series feeds the breakdown graphs.
-  ``BreakerTransition`` is the one metric emitted *only* with its split dimensions.
-- Dimension values come from the enums below or from
-  :class:`pixy_whatsapp.errors.actions.ErrorClass` (plus the local failure reasons in
-  :class:`LocalFailure`): never ids, phone numbers or free text, which go in metadata.
-- Latencies are raw values in milliseconds (one data point per message) so CloudWatch can
+  ``[service]``: that series is the total that rates and alarms read (an alarm can use at
+  most ten metrics, so it cannot add up an open-ended set of classes).
+- A metric listed in :data:`SPLIT_DIMENSIONS` is emitted a second time with
+  ``[service, <split dimension>]`` (its own blob, e.g. ``single_metric``); the dashboard
+  breaks it down from that series. ``BreakerTransition`` is the one metric emitted *only*
+  split (:data:`SPLIT_ONLY`).
+- Dimension values are members of a small enum (``ErrorClass`` from the error table or a
+  local failure reason, ``LimitKind``, breaker scope and state, reject reason): never ids,
+  phone numbers or free text, which go in the log line or metadata.
+- Latencies are raw values in milliseconds, one data point per message, so CloudWatch can
   compute p50/p95/p99.
+
+Example::
+
+    metrics.add_metric(name=MESSAGES_FAILED_TOTAL, unit=MetricUnit.Count, value=1)
+    with single_metric(name=MESSAGES_FAILED, unit=MetricUnit.Count, value=1,
+                       namespace=NAMESPACE) as metric:
+        metric.add_dimension(name=Dimension.ERROR_CLASS, value=error_class)
 """
 
 from __future__ import annotations
@@ -48,6 +55,8 @@ class Metric(StrEnum):
     BREAKER_OPEN = "BreakerOpen"
     RETRIES = "Retries"
     AMBIGUOUS_SENDS = "AmbiguousSends"
+    AMBIGUOUS_RESENDS = "AmbiguousResends"
+    REDELIVERIES_SKIPPED = "RedeliveriesSkipped"
     # receive path (webhook, inbound)
     WEBHOOKS_ACCEPTED = "WebhooksAccepted"
     WEBHOOKS_REJECTED = "WebhooksRejected"
@@ -66,36 +75,13 @@ class Metric(StrEnum):
 
 
 class Dimension(StrEnum):
-    """Extra low-cardinality dimensions (besides ``service``)."""
+    """Split dimensions (besides ``service``)."""
 
-    ERROR_CLASS = "ErrorClass"
-    LIMIT_KIND = "LimitKind"
-    SCOPE = "Scope"
-    STATE = "State"
-
-
-class LimitKind(StrEnum):
-    """Which limit held a message back (``Throttled``)."""
-
-    PHONE_NUMBER = "phone_number"  # our GCRA limiter for the business number
-    PAIR = "pair"  # our per-recipient pair limiter
-    WABA = "waba"  # our optional per-WABA limiter
-    META = "meta"  # Meta answered with a throttling code (130429, 131056, 80007, 4)
-
-
-class BreakerScope(StrEnum):
-    """Which breaker moved (``BreakerTransition``); same values as the error table's scopes."""
-
-    NUMBER = "number"
-    WABA = "waba"
-
-
-class BreakerState(StrEnum):
-    """The state a breaker moved to (``BreakerTransition``)."""
-
-    CLOSED = "closed"
-    OPEN = "open"
-    HALF_OPEN = "half_open"
+    ERROR_CLASS = "ErrorClass"  # pixy_whatsapp.errors ErrorClass, or a LocalFailure
+    LIMIT_KIND = "LimitKind"  # which limit held a send back (ours, or Meta's answer)
+    SCOPE = "Scope"  # breaker scope: number or waba
+    STATE = "State"  # breaker state moved to: closed, open, half_open
+    REASON = "Reason"  # why a webhook request was rejected
 
 
 class LocalFailure(StrEnum):
@@ -107,14 +93,44 @@ class LocalFailure(StrEnum):
     EXHAUSTED = "exhausted"  # retries or the redrive limit ran out
 
 
+# Module-level names, for `from pixy_whatsapp import metric_names as m; m.RETRIES`.
+MESSAGES_ENQUEUED = Metric.MESSAGES_ENQUEUED
+MESSAGES_ACCEPTED = Metric.MESSAGES_ACCEPTED
+MESSAGES_FAILED = Metric.MESSAGES_FAILED
+MESSAGES_FAILED_TOTAL = Metric.MESSAGES_FAILED
+"""The same metric as ``MESSAGES_FAILED``: the name to use for its ``[service]`` total."""
+GRAPH_LATENCY_MS = Metric.GRAPH_LATENCY_MS
+ENQUEUE_TO_ACCEPTED_MS = Metric.ENQUEUE_TO_ACCEPTED_MS
+THROTTLED = Metric.THROTTLED
+THROTTLED_TOTAL = Metric.THROTTLED
+BREAKER_TRANSITION = Metric.BREAKER_TRANSITION
+BREAKER_OPEN = Metric.BREAKER_OPEN
+BREAKER_OPEN_TOTAL = Metric.BREAKER_OPEN
+BREAKER_BLOCKED = Metric.BREAKER_OPEN
+"""A send held back because its number's or WABA's breaker is open."""
+RETRIES = Metric.RETRIES
+AMBIGUOUS_SENDS = Metric.AMBIGUOUS_SENDS
+AMBIGUOUS_RESENDS = Metric.AMBIGUOUS_RESENDS
+REDELIVERIES_SKIPPED = Metric.REDELIVERIES_SKIPPED
+WEBHOOKS_ACCEPTED = Metric.WEBHOOKS_ACCEPTED
+WEBHOOKS_REJECTED = Metric.WEBHOOKS_REJECTED
+WEBHOOK_BODIES_OFFLOADED = Metric.WEBHOOK_BODIES_OFFLOADED
+STATUSES_APPLIED = Metric.STATUSES_APPLIED
+STATUSES_IGNORED = Metric.STATUSES_IGNORED
+DELIVERY_LATENCY_MS = Metric.DELIVERY_LATENCY_MS
+MESSAGES_RECEIVED = Metric.MESSAGES_RECEIVED
+OPT_OUTS = Metric.OPT_OUTS
+EVENTS_PUBLISHED = Metric.EVENTS_PUBLISHED
+SUBSCRIPTION_CHECKS = Metric.SUBSCRIPTION_CHECKS
+SUBSCRIPTION_CHECK_FAILED = Metric.SUBSCRIPTION_CHECK_FAILED
+SUBSCRIPTION_REPAIRED = Metric.SUBSCRIPTION_REPAIRED
+SHADOW_DELIVERY = Metric.SHADOW_DELIVERY
+
 COUNT = "Count"
 MILLISECONDS = "Milliseconds"
 
 UNITS: Mapping[Metric, str] = MappingProxyType(
-    {
-        metric: MILLISECONDS if metric.value.endswith("Ms") else COUNT
-        for metric in Metric
-    }
+    {metric: MILLISECONDS if metric.value.endswith("Ms") else COUNT for metric in Metric}
 )
 """The Powertools ``MetricUnit`` value of each metric."""
 
@@ -122,7 +138,9 @@ SPLIT_DIMENSIONS: Mapping[Metric, tuple[Dimension, ...]] = MappingProxyType(
     {
         Metric.MESSAGES_FAILED: (Dimension.ERROR_CLASS,),
         Metric.THROTTLED: (Dimension.LIMIT_KIND,),
+        Metric.BREAKER_OPEN: (Dimension.SCOPE,),
         Metric.BREAKER_TRANSITION: (Dimension.SCOPE, Dimension.STATE),
+        Metric.WEBHOOKS_REJECTED: (Dimension.REASON,),
     }
 )
 """Metrics also emitted with these dimensions (besides ``service``)."""

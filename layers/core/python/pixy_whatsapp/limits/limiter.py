@@ -9,6 +9,8 @@ Usage, per SQS batch (one phone number, several recipients)::
             [Reservation(LimitKey.pair(phone_id, to), tokens=k) for to, k in per_recipient]
         )
 
+A reservation takes at most `limiter.policy(key).burst` tokens (10 or more for a number
+at 80 mps and up, 5 for a pair); reserve the rest of a larger group on a later attempt.
 Reserve the number (and the WABA, if metered) before the pairs. A refusal consumes
 nothing, but tokens already granted on one key are not handed back when another key
 refuses; the number key is the one refused under load, so taking it first means a

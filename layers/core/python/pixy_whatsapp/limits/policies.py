@@ -2,18 +2,23 @@
 
 Phone number: Meta allows 80 messages per second per business number by default and
 up to 1,000 after an automatic upgrade; the inbound processor records the upgrade as a
-per-number override. The burst is a tenth of a second of rate, but never less than one
-SQS batch (10), so one conditional write can reserve a whole batch. The burst is also
-the slack that absorbs scheduling jitter between Lambda environments: GCRA does not
-bank idle time beyond it. Over any 1 s window the limiter admits at most rate + burst
-(90 at 80 mps, 1,100 at 1,000 mps); Meta does not publish its measuring window, and
-its 130429 answer slows the number down (`Limiter.penalize`) if it disagrees.
+per-number override. Meta does not say over what window it measures, so the default
+assumes the strictest reading, any 1 s window, and keeps every such window at or under
+the allowance: the sustained rate is the allowance minus the burst (70 mps sustained
+with a burst of 10 at 80 mps; 950 with a burst of 50 at 1,000 mps). The burst is 50 ms
+of rate but at least one SQS batch (10), so one conditional write reserves a whole
+batch; it is also the slack that absorbs scheduling jitter between Lambda environments,
+since GCRA banks no idle time beyond it. On low allowances (20 mps for numbers shared
+with the WhatsApp Business app) the burst is capped at a quarter of a window's
+allowance, and callers reserve at most `burst` at once. Set `number_window_s=None` to
+spend the whole allowance and rely on Meta's 130429 (`Limiter.penalize`) instead.
+Inbound messages count toward Meta's figure too; the limiter only sees outbound ones.
 
 Recipient pair: Meta's sustained pair limit is one message per 6 s. Meta tolerates
 bursts of up to 45 that "borrow" from later quota, but reports of 131056 at 10-15
 messages a minute show the real tolerance can be far lower. A burst of 5 covers a
 typical short conversational sequence (a template and a few follow-ups) without delay,
-is a ninth of the documented allowance, and costs 30 s of quiet afterwards. Over any
+is a ninth of the documented allowance, and is earned back within 30 s. Over any
 minute it admits at most 15, the upper end of what has been seen to pass.
 
 WABA: Meta publishes no send limit per account (80007 and 4 concern management
@@ -41,9 +46,11 @@ def _default_pair() -> GcraPolicy:
 @dataclass(frozen=True, slots=True)
 class LimitSettings:
     number_mps: float = DEFAULT_NUMBER_MPS
-    # Seconds of rate a number may send at once; floored at `number_min_burst`.
-    number_burst_s: float = 0.1
+    # Seconds of rate a number may send at once, floored at `number_min_burst`.
+    number_burst_s: float = 0.05
     number_min_burst: int = SQS_BATCH
+    # The window no more than `mps * window` may be admitted in; None: no such promise.
+    number_window_s: float | None = 1.0
     pair: GcraPolicy = field(default_factory=_default_pair)
     waba: GcraPolicy | None = None
 
@@ -51,13 +58,23 @@ class LimitSettings:
         check_mps(self.number_mps)
         if self.number_burst_s < 0 or self.number_min_burst < 1:
             raise InvalidLimit("number burst must be non-negative with a minimum of at least 1")
+        if self.number_window_s is not None and self.number_window_s <= 0:
+            raise InvalidLimit(f"number_window_s must be positive, got {self.number_window_s}")
 
     def number_policy(self, mps: float | None = None) -> GcraPolicy:
-        """The policy for a number sending at `mps` (its override), or the default."""
-        rate = self.number_mps if mps is None else check_mps(mps)
+        """The policy for a number allowed `mps` (its override), or the default."""
+        allowance = self.number_mps if mps is None else check_mps(mps)
         # Rounded before the ceiling so float noise (80 * 0.1 = 8.000000000000002) adds no token.
-        burst = max(self.number_min_burst, math.ceil(round(rate * self.number_burst_s, 6)))
-        return GcraPolicy.per(rate, 1.0, burst=burst)
+        burst = max(self.number_min_burst, math.ceil(round(allowance * self.number_burst_s, 6)))
+        if self.number_window_s is None:
+            return GcraPolicy.per(allowance, 1.0, burst=burst)
+        per_window = allowance * self.number_window_s
+        burst = max(1, min(burst, math.floor(per_window / 4)))
+        # Over any window the limiter admits at most rate * window + burst: keep that at
+        # the allowance by sustaining what the window leaves after the burst. (Below two
+        # messages a window that cannot hold; half the allowance is the fallback.)
+        sustained = max(per_window - burst, per_window / 2)
+        return GcraPolicy.per(sustained, self.number_window_s, burst=burst)
 
 
 def check_mps(mps: float) -> float:

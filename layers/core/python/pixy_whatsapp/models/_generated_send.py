@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field, RootModel
+
+from pixy_whatsapp.models.bases import PayloadRecord
 
 
-class ActionObjectButtonReply(BaseModel):
+class ActionObjectButtonReply(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -17,7 +19,7 @@ class ActionObjectButtonReply(BaseModel):
     title: Annotated[str, Field(max_length=20)]
 
 
-class ActionObjectButton(BaseModel):
+class ActionObjectButton(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -26,7 +28,7 @@ class ActionObjectButton(BaseModel):
     reply: ActionObjectButtonReply
 
 
-class ActionObjectParametersFlowActionPayload(BaseModel):
+class ActionObjectParametersFlowActionPayload(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -35,7 +37,7 @@ class ActionObjectParametersFlowActionPayload(BaseModel):
     data: dict[str, Any] | None = None
 
 
-class ActionObjectParameters(BaseModel):
+class ActionObjectParameters(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -51,7 +53,7 @@ class ActionObjectParameters(BaseModel):
     flow_action_payload: ActionObjectParametersFlowActionPayload | None = None
 
 
-class AddressObject(BaseModel):
+class AddressObject(PayloadRecord):
     model_config = ConfigDict(
         extra="forbid",
         populate_by_name=True,
@@ -65,7 +67,7 @@ class AddressObject(BaseModel):
     zip: str | None = None
 
 
-class BodyObject(BaseModel):
+class BodyObject(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -73,7 +75,7 @@ class BodyObject(BaseModel):
     text: Annotated[str, Field(max_length=1024)]
 
 
-class CurrencyObject(BaseModel):
+class CurrencyObject(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -83,7 +85,7 @@ class CurrencyObject(BaseModel):
     amount_1000: int
 
 
-class DateTimeObject(BaseModel):
+class DateTimeObject(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -91,7 +93,7 @@ class DateTimeObject(BaseModel):
     fallback_value: str
 
 
-class EmailObject(BaseModel):
+class EmailObject(PayloadRecord):
     model_config = ConfigDict(
         extra="forbid",
         populate_by_name=True,
@@ -100,7 +102,7 @@ class EmailObject(BaseModel):
     type: str | None = None
 
 
-class FooterObject(BaseModel):
+class FooterObject(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -108,7 +110,7 @@ class FooterObject(BaseModel):
     text: Annotated[str, Field(max_length=60)]
 
 
-class GraphAPIErrorErrorErrorData(BaseModel):
+class GraphAPIErrorErrorErrorData(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -117,7 +119,7 @@ class GraphAPIErrorErrorErrorData(BaseModel):
     details: str | None = None
 
 
-class GraphAPIErrorError(BaseModel):
+class GraphAPIErrorError(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -133,7 +135,7 @@ class GraphAPIErrorError(BaseModel):
     error_data: GraphAPIErrorErrorErrorData | None = None
 
 
-class GraphAPIError(BaseModel):
+class GraphAPIError(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -141,7 +143,7 @@ class GraphAPIError(BaseModel):
     error: GraphAPIErrorError
 
 
-class LanguageObject(BaseModel):
+class LanguageObject(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -150,7 +152,7 @@ class LanguageObject(BaseModel):
     code: str
 
 
-class Location(BaseModel):
+class Location(PayloadRecord):
     model_config = ConfigDict(
         extra="forbid",
         populate_by_name=True,
@@ -161,7 +163,7 @@ class Location(BaseModel):
     name: str | None = None
 
 
-class MarkMessageRequestPayload(BaseModel):
+class MarkMessageRequestPayload(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -171,7 +173,7 @@ class MarkMessageRequestPayload(BaseModel):
     status: str
 
 
-class MediaObject(BaseModel):
+class MediaObject(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -180,7 +182,7 @@ class MediaObject(BaseModel):
     link: str | None = None
 
 
-class MessageContext(BaseModel):
+class MessageContext(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -188,7 +190,7 @@ class MessageContext(BaseModel):
     message_id: str | None = None
 
 
-class MessageResponsePayloadContact(BaseModel):
+class MessageResponsePayloadContact(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -197,7 +199,7 @@ class MessageResponsePayloadContact(BaseModel):
     wa_id: str | None = None
 
 
-class NameObject(BaseModel):
+class NameObject(PayloadRecord):
     model_config = ConfigDict(
         extra="forbid",
         populate_by_name=True,
@@ -210,7 +212,7 @@ class NameObject(BaseModel):
     suffix: str | None = None
 
 
-class OrganizationObject(BaseModel):
+class OrganizationObject(PayloadRecord):
     model_config = ConfigDict(
         extra="forbid",
         populate_by_name=True,
@@ -220,7 +222,7 @@ class OrganizationObject(BaseModel):
     title: str | None = None
 
 
-class PhoneObject(BaseModel):
+class PhoneObject(PayloadRecord):
     model_config = ConfigDict(
         extra="forbid",
         populate_by_name=True,
@@ -230,7 +232,7 @@ class PhoneObject(BaseModel):
     wa_id: str | None = None
 
 
-class ReactionMessageReaction(BaseModel):
+class ReactionMessageReaction(PayloadRecord):
     model_config = ConfigDict(
         extra="forbid",
         populate_by_name=True,
@@ -239,7 +241,7 @@ class ReactionMessageReaction(BaseModel):
     message_id: str | None = None
 
 
-class SectionObjectProductItem(BaseModel):
+class SectionObjectProductItem(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -247,7 +249,7 @@ class SectionObjectProductItem(BaseModel):
     product_retailer_id: str
 
 
-class SectionObjectRow(BaseModel):
+class SectionObjectRow(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -257,7 +259,7 @@ class SectionObjectRow(BaseModel):
     description: Annotated[str | None, Field(max_length=72)] = None
 
 
-class SectionObject(BaseModel):
+class SectionObject(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -269,7 +271,7 @@ class SectionObject(BaseModel):
     rows: Annotated[list[SectionObjectRow] | None, Field(max_length=10)] = None
 
 
-class StickerMessageSticker(BaseModel):
+class StickerMessageSticker(PayloadRecord):
     model_config = ConfigDict(
         extra="forbid",
         populate_by_name=True,
@@ -278,7 +280,7 @@ class StickerMessageSticker(BaseModel):
     link: str | None = None
 
 
-class TemplateComponentParameter(BaseModel):
+class TemplateComponentParameter(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -293,7 +295,7 @@ class TemplateComponentParameter(BaseModel):
     payload: str | None = None
 
 
-class TemplateComponent(BaseModel):
+class TemplateComponent(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -304,7 +306,7 @@ class TemplateComponent(BaseModel):
     index: str | int | None = None
 
 
-class TemplateObject(BaseModel):
+class TemplateObject(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -314,7 +316,7 @@ class TemplateObject(BaseModel):
     components: list[TemplateComponent] | None = None
 
 
-class TextMessageText(BaseModel):
+class TextMessageText(PayloadRecord):
     model_config = ConfigDict(
         extra="forbid",
         populate_by_name=True,
@@ -323,7 +325,7 @@ class TextMessageText(BaseModel):
     preview_url: bool | None = None
 
 
-class UrlObject(BaseModel):
+class UrlObject(PayloadRecord):
     model_config = ConfigDict(
         extra="forbid",
         populate_by_name=True,
@@ -332,7 +334,7 @@ class UrlObject(BaseModel):
     url: str
 
 
-class ActionObject(BaseModel):
+class ActionObject(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -346,7 +348,7 @@ class ActionObject(BaseModel):
     parameters: ActionObjectParameters | None = None
 
 
-class BaseMessageProperties(BaseModel):
+class BaseMessageProperties(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -360,7 +362,7 @@ class BaseMessageProperties(BaseModel):
     biz_opaque_callback_data: Annotated[str | None, Field(max_length=512)] = None
 
 
-class ContactObject(BaseModel):
+class ContactObject(PayloadRecord):
     model_config = ConfigDict(
         extra="forbid",
         populate_by_name=True,
@@ -392,7 +394,7 @@ class DocumentMessage(BaseMessageProperties):
     document: MediaObject
 
 
-class HeaderObject(BaseModel):
+class HeaderObject(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -414,7 +416,7 @@ class ImageMessage(BaseMessageProperties):
     image: MediaObject
 
 
-class InteractiveObject(BaseModel):
+class InteractiveObject(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -435,7 +437,7 @@ class LocationMessage(BaseMessageProperties):
     location: Location
 
 
-class MessageResponsePayloadMessage(BaseModel):
+class MessageResponsePayloadMessage(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
@@ -444,7 +446,7 @@ class MessageResponsePayloadMessage(BaseModel):
     message_status: str | None = None
 
 
-class MessageResponsePayload(BaseModel):
+class MessageResponsePayload(PayloadRecord):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,

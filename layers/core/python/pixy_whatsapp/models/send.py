@@ -144,18 +144,17 @@ def _enforce_rules(message: MessageVariant) -> MessageVariant:
     return message
 
 
+# The discriminator sits on the bare union: wrapped around validators it would not be a
+# tagged union any more (every member tried, every member's errors reported).
+_TaggedMessage = Annotated[MessageVariant, Field(discriminator="type")]
+
 OutboundMessage = Annotated[
-    MessageVariant,
-    BeforeValidator(fill_type),
-    Field(discriminator="type"),
-    AfterValidator(_enforce_rules),
+    _TaggedMessage, BeforeValidator(fill_type), AfterValidator(_enforce_rules)
 ]
 """A Meta message object, validated by the spec's models and the rules above."""
 
 # Spec-only validation: validate_message reports rule problems itself, with their paths.
-_MESSAGE_SHAPE: TypeAdapter[MessageVariant] = TypeAdapter(
-    Annotated[MessageVariant, Field(discriminator="type")]
-)
+_MESSAGE_SHAPE: TypeAdapter[MessageVariant] = TypeAdapter(_TaggedMessage)
 _READ_RECEIPT: TypeAdapter[ReadReceipt] = TypeAdapter(ReadReceipt)
 
 
@@ -176,6 +175,8 @@ def validate_message(payload: Mapping[str, Any]) -> list[MessageProblem]:
             _READ_RECEIPT.validate_python(payload)
         except ValidationError as exc:
             return problems_from_error(exc)
+        if payload["status"] != "read":
+            return [MessageProblem("$.status", "must be 'read' (the only status a business sets)")]
         return []
     body = fill_type(payload)
     if "type" not in body:

@@ -57,14 +57,15 @@ def parse_webhook(body: bytes | str | Mapping[str, Any]) -> WebhookPayload:
     """Read a webhook body (raw bytes, text or decoded JSON) into a :class:`WebhookPayload`."""
     document = _decode(body) if isinstance(body, bytes | str) else body
     if not isinstance(document, Mapping):
-        raise WebhookParseError(f"body is a JSON {_json_kind(document)}, not an object")
+        raise WebhookParseError(f"body is not a JSON object (got {_json_kind(document)})")
     kind = document.get("object")
     if kind != WHATSAPP_OBJECT:
         found = "missing" if kind is None else repr(kind)
         raise WebhookParseError(f"`object` is {found}, not {WHATSAPP_OBJECT!r}")
-    if not isinstance(document.get("entry"), list):
-        found = "missing" if "entry" not in document else f"a {_json_kind(document['entry'])}"
-        raise WebhookParseError(f"`entry` is {found}, not a list")
+    if "entry" not in document:
+        raise WebhookParseError("`entry` is missing")
+    if not isinstance(document["entry"], list):
+        raise WebhookParseError(f"`entry` is not a list (got {_json_kind(document['entry'])})")
     try:
         return WebhookPayload.model_validate(document)
     except ValidationError as exc:
@@ -84,8 +85,10 @@ def _decode(body: bytes | str) -> Any:
 
 
 def _json_kind(value: Any) -> str:
-    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
-    return names.get(type(value), "number")
+    if isinstance(value, Mapping):
+        return "an object"
+    kinds = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return kinds.get(type(value), "a number")
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -336,7 +335,6 @@ class Sender:
                 w, MessageError(reason="no_token", details=str(exc), error_class="credentials")
             )
             return
-        started = time.perf_counter()
         try:
             result = await self._graph.send_message(
                 request.phone_number_id,
@@ -345,7 +343,8 @@ class Sender:
                 biz_opaque_callback_data=request.id,
             )
         except GraphApiError as exc:
-            self._telemetry.graph_latency((time.perf_counter() - started) * 1000)
+            if exc.latency_ms is not None:
+                self._telemetry.graph_latency(exc.latency_ms)
             await self._on_graph_error(w, exc, token.version)
             return
         except GraphAmbiguousError as exc:
@@ -356,8 +355,7 @@ class Sender:
             error = MessageError(reason="not_sent", details=str(exc), error_class="transient")
             await self._retry(w, error, self._backoff(w.attempt))
             return
-        latency_ms = (time.perf_counter() - started) * 1000
-        self._telemetry.graph_latency(latency_ms)
+        self._telemetry.graph_latency(result.latency_ms)
         accepted_at = self._clock_ms()
         await asyncio.to_thread(
             self._messages.apply_status,
@@ -395,7 +393,7 @@ class Sender:
         error = MessageError(
             reason=verdict.reason,
             code=exc.code,
-            title=exc.title,
+            title=exc.message,
             details=exc.details,
             error_class=verdict.error_class.value,
             source="graph",
