@@ -73,7 +73,8 @@ def test_a_timeout_before_acceptance_leaves_nothing_sent(start_sim: StartSim) ->
         started = time.perf_counter()
         with pytest.raises(httpx.ReadTimeout):
             client.post(f"/{NUMBER_A}/messages", json=text_message())
-        assert time.perf_counter() - started < 1.0
+        # Well short of the 5 s hold: the client gave up on its own read timeout.
+        assert time.perf_counter() - started < 3.0
 
     assert sim.accepted == []
     assert sim.fault_counts == {"timeout": 1}
@@ -173,14 +174,17 @@ def test_rate_based_faults_are_seeded(start_sim: StartSim) -> None:
 
 
 def test_scheduled_faults_happen_only_inside_their_window(start_sim: StartSim) -> None:
-    window = TimeWindow(start=0.4, end=0.8)
-    sim = start_sim(_config(FaultRule(kind=FaultKind.POLICY_BLOCK, windows=(window,))))
+    sim = start_sim(_config())
+    window = TimeWindow(start=0.3, end=1.2)
     with graph_client(sim) as client:
-        before = client.post(f"/{NUMBER_A}/messages", json=text_message())
-        time.sleep(0.5)
-        during = client.post(f"/{NUMBER_A}/messages", json=text_message())
-        time.sleep(0.4)
-        after = client.post(f"/{NUMBER_A}/messages", json=text_message())
+        armed = time.monotonic()
+        sim.update_config(faults=[FaultRule(kind=FaultKind.POLICY_BLOCK, windows=(window,))])
+
+        def send_at(offset: float) -> httpx.Response:
+            time.sleep(max(0.0, armed + offset - time.monotonic()))
+            return client.post(f"/{NUMBER_A}/messages", json=text_message())
+
+        before, during, after = send_at(0.0), send_at(0.6), send_at(1.3)
 
     assert [before.status_code, during.status_code, after.status_code] == [200, 403, 200]
     assert during.json()["error"]["code"] == 368

@@ -145,7 +145,7 @@ def test_latency_delays_the_answer(start_sim: StartSim) -> None:
         elapsed = time.perf_counter() - started
 
     assert response.status_code == 200
-    assert 0.2 <= elapsed < 1.0
+    assert 0.2 <= elapsed < 2.0
 
 
 def test_unknown_paths_and_versions_get_a_graph_error(start_sim: StartSim) -> None:

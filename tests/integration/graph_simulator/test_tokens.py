@@ -42,10 +42,10 @@ def test_a_revocation_for_a_period_ends_by_itself(start_sim: StartSim) -> None:
     sim = start_sim(base_config())
     with graph_client(sim) as client:
         admin = client.post(
-            f"{sim.base_url}/_sim/revoke-token", json={"token": TOKEN_A, "seconds": 0.3}
+            f"{sim.base_url}/_sim/revoke-token", json={"token": TOKEN_A, "seconds": 1.0}
         )
         during = client.post(f"/{NUMBER_A}/messages", json=text_message())
-        time.sleep(0.35)
+        time.sleep(1.05)
         after = client.post(f"/{NUMBER_A}/messages", json=text_message())
 
     assert admin.json() == {"success": True}

@@ -152,7 +152,9 @@ def test_duplicates_happen_at_the_configured_rate(
 def test_reordering_happens_at_the_configured_rate(
     start_sim: StartSim, receiver: WebhookReceiver
 ) -> None:
-    sim = start_sim(base_config(webhooks=_webhooks(receiver.url, reorder_rate=0.5)))
+    # Wide gaps between statuses, so the host's own jitter does not reorder them too.
+    settings = _webhooks(receiver.url, reorder_rate=0.5, delivered_delay=FixedLatency(seconds=0.3))
+    sim = start_sim(base_config(webhooks=settings))
     wamids = _send_many(sim, 30)
 
     assert sim.wait_for_webhooks()

@@ -20,6 +20,7 @@ from pixy_whatsapp.limits import (
     Reservation,
     ReservationTooLarge,
     TatSwap,
+    plan_wait,
 )
 from pixy_whatsapp.limits.gcra import reserve
 from pixy_whatsapp.limits.policies import SQS_BATCH
@@ -296,3 +297,21 @@ def test_environments_sharing_a_store_never_over_admit(
     for i, j in itertools.combinations_with_replacement(range(len(sends)), 2):
         span = sends[j][0] - sends[i][0]
         assert (totals[j + 1] - totals[i]) * policy.interval_us <= span + policy.tolerance_us
+
+
+@pytest.mark.parametrize(
+    ("wait_s", "sleep_s", "delay_s"),
+    [
+        (0.0, 0.0, 0),
+        (0.4, 0.4, 0),
+        (1.0, 1.0, 0),
+        (1.2, 0.0, 2),  # rounded up: never back before the key can admit it
+        (22.0, 0.0, 22),
+        (90_000.0, 0.0, 43_200),  # SQS's visibility ceiling
+    ],
+)
+def test_plan_wait_sleeps_short_waits_and_defers_long_ones(
+    wait_s: float, sleep_s: float, delay_s: int
+) -> None:
+    plan = plan_wait(wait_s, max_sleep_s=1.0)
+    assert (plan.sleep_s, plan.delay_s, plan.deferred) == (sleep_s, delay_s, delay_s > 0)

@@ -17,18 +17,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from pixy_whatsapp.breaker import CircuitBreaker, Decision, Scope
 from pixy_whatsapp.contacts import Contact, ContactStore
 from pixy_whatsapp.errors import Action, BreakerScope, ErrorClass, classify
 from pixy_whatsapp.graph import GraphAmbiguousError, GraphApiError, GraphClient, GraphNotSentError
+from pixy_whatsapp.limits import Grant, Limiter, LimitKey, Reservation, plan_wait
 from pixy_whatsapp.observability import logger, mask_phone
 from pixy_whatsapp.outbound.contract import Category
 from pixy_whatsapp.sender.policy import SenderPolicy
-from pixy_whatsapp.sender.ports import (
-    Breaker,
-    BreakerScopeKind,
-    Limiter,
-    LimitKind,
-)
 from pixy_whatsapp.sender.records import QueuedRecord, parse_record
 from pixy_whatsapp.sender.telemetry import SenderTelemetry
 from pixy_whatsapp.statuses import (
@@ -57,6 +53,7 @@ class _Work:
     fate: Fate | None = None
     delay_s: float = 0.0
     claimed: bool = False
+    not_before_s: float = 0.0  # a booked reservation's wait, slept before sending
 
 
 @dataclass(slots=True)
@@ -73,7 +70,7 @@ class Sender:
         messages: MessageStore,
         contacts: ContactStore,
         limiter: Limiter,
-        breaker: Breaker,
+        breaker: CircuitBreaker,
         tokens: TokenProvider,
         sqs: SQSClient,
         queue_url: str,
@@ -148,9 +145,7 @@ class Sender:
             w.fate = Fate.DONE
             return
         self._telemetry.ambiguous_resend()
-        logger.warning(
-            "resending after an unresolved attempt", extra={"message_id": request.id}
-        )
+        logger.warning("resending after an unresolved attempt", extra={"message_id": request.id})
         w.attempt = reclaimed.attempt
         w.claimed = True
 
@@ -210,8 +205,8 @@ class Sender:
                 await self._fail(w, error)
                 continue
             for scope, scope_id in (
-                (BreakerScopeKind.WABA, request.waba_id),
-                (BreakerScopeKind.NUMBER, request.phone_number_id),
+                (Scope.WABA, request.waba_id),
+                (Scope.NUMBER, request.phone_number_id),
             ):
                 verdict = verdicts.get((scope, scope_id))
                 if verdict is not None and not verdict.allowed:
@@ -219,17 +214,15 @@ class Sender:
                     await self._retry(w, None, verdict.retry_after_s or 30.0)
                     break
 
-    async def _breaker_verdicts(
-        self, pending: list[_Work]
-    ) -> dict[tuple[BreakerScopeKind, str], Any]:
-        scopes: dict[tuple[BreakerScopeKind, str], str | None] = {}
+    async def _breaker_verdicts(self, pending: list[_Work]) -> dict[tuple[Scope, str], Decision]:
+        scopes: dict[tuple[Scope, str], str | None] = {}
         for w in pending:
             request = w.record.request
             assert request is not None
-            scopes[(BreakerScopeKind.WABA, request.waba_id)] = request.waba_id
-            scopes[(BreakerScopeKind.NUMBER, request.phone_number_id)] = None
+            scopes[(Scope.WABA, request.waba_id)] = request.waba_id
+            scopes[(Scope.NUMBER, request.phone_number_id)] = None
 
-        async def verdict(key: tuple[BreakerScopeKind, str], waba: str | None) -> Any:
+        async def verdict(key: tuple[Scope, str], waba: str | None) -> Decision:
             version = None
             if waba is not None:
                 try:
@@ -254,47 +247,61 @@ class Sender:
         return lanes
 
     async def _reserve(self, lanes: dict[tuple[str, str], list[_Work]]) -> None:
-        async def number(phone: str, items: list[_Work]) -> None:
-            grant = await asyncio.to_thread(
-                self._limiter.reserve,
-                LimitKind.NUMBER,
-                phone,
-                len(items),
-                max_wait_s=self._policy.max_sleep_s,
-            )
-            if not grant.granted:
-                self._telemetry.throttled(LimitKind.NUMBER.value)
-                for w in items:
-                    await self._retry(w, None, grant.wait_s, count_attempt=False)
-            elif grant.wait_s > 0:
-                await asyncio.sleep(grant.wait_s)
+        """One round: a pair reservation per lane and a number reservation per phone number.
 
-        async def pair(key: tuple[str, str], lane: list[_Work]) -> None:
+        A lane longer than the pair burst sends what the burst allows; the rest wait.
+        Number tokens are booked for every sendable message even if its pair is refused:
+        at worst a few tokens go unused, never more than Meta allows.
+        """
+        plans: list[tuple[Reservation, list[_Work]]] = []
+        per_number: dict[str, list[_Work]] = defaultdict(list)
+        for (phone, recipient), lane in lanes.items():
             sendable = self._sendable(lane)
             if not sendable:
-                return
-            grant = await asyncio.to_thread(
-                self._limiter.reserve,
-                LimitKind.PAIR,
-                f"{key[0]}#{key[1]}",
-                len(sendable),
-                max_wait_s=self._policy.max_sleep_s,
+                continue
+            key = LimitKey.pair(phone, recipient)
+            allowed = self._burst(key, len(sendable))
+            for w in sendable[allowed:]:
+                self._defer(w, 6.0)
+            plans.append((self._reservation(key, allowed), sendable[:allowed]))
+            per_number[phone].extend(sendable[:allowed])
+        for phone, items in per_number.items():
+            key = LimitKey.number(phone)
+            allowed = self._burst(key, len(items))
+            for w in items[allowed:]:
+                self._defer(w, 1.0)
+            plans.append((self._reservation(key, allowed), items[:allowed]))
+        if not plans:
+            return
+        try:
+            grants: list[Grant] = await asyncio.to_thread(
+                self._limiter.reserve_many, [reservation for reservation, _ in plans]
             )
-            if not grant.granted:
-                self._telemetry.throttled(LimitKind.PAIR.value)
-                for w in sendable:
-                    await self._retry(w, None, grant.wait_s, count_attempt=False)
-            elif grant.wait_s > 0:
-                await asyncio.sleep(grant.wait_s)
+        except LimitError:
+            # No limiter, no send: Meta's limits are never exceeded blind.
+            logger.exception("rate limiter unavailable")
+            for _, items in plans:
+                for w in items:
+                    if w.fate is None:
+                        await self._retry(w, None, 5.0, count_attempt=False)
+            return
+        for (reservation, items), grant in zip(plans, grants, strict=True):
+            if grant.granted:
+                for w in items:
+                    w.not_before_s = max(w.not_before_s, grant.wait_s)
+                continue
+            self._telemetry.throttled(reservation.key.kind.value)
+            delay = plan_wait(grant.wait_s, max_sleep_s=0).delay_s
+            for w in items:
+                if w.fate is None:
+                    await self._retry(w, None, delay, count_attempt=False)
 
-        # The pair limit is checked first so a recipient over its limit costs no number token.
-        await asyncio.gather(*(pair(k, lane) for k, lane in lanes.items()))
-        per_number: dict[str, list[_Work]] = defaultdict(list)
-        for lane in lanes.values():
-            sendable = self._sendable(lane)
-            if sendable:
-                per_number[sendable[0].record.lane[0]].extend(sendable)
-        await asyncio.gather(*(number(p, items) for p, items in per_number.items()))
+    def _reservation(self, key: LimitKey, tokens: int) -> Reservation:
+        return Reservation(key=key, tokens=tokens, max_wait_s=self._policy.max_sleep_s)
+
+    def _burst(self, key: LimitKey, wanted: int) -> int:
+        policy = self._limiter.policy(key)
+        return wanted if policy is None else max(1, min(wanted, policy.burst))
 
     @staticmethod
     def _sendable(lane: list[_Work]) -> list[_Work]:
@@ -321,7 +328,15 @@ class Sender:
                 # Order per recipient: never overtake a message that goes back to the queue.
                 await self._retry(w, None, blocked_for, count_attempt=False)
                 continue
-            await self._send_one(w)
+            if w.not_before_s > 0:
+                await asyncio.sleep(w.not_before_s)
+            try:
+                await self._send_one(w)
+            except Exception:
+                # Unknown state: leave the claim `sending` so the next delivery treats the
+                # message as possibly sent (ambiguous) instead of sending it blind.
+                logger.exception("unexpected error while sending")
+                self._defer(w, self._policy.ambiguous_window_s)
             if w.fate is Fate.RETRY:
                 blocked_for = w.delay_s
 
@@ -351,7 +366,7 @@ class Sender:
             await self._on_ambiguous(w, exc)
             return
         except GraphNotSentError as exc:
-            self._breaker.record_failure(BreakerScopeKind.NUMBER, request.phone_number_id)
+            self._safely(self._breaker.record_failure, Scope.NUMBER, request.phone_number_id)
             error = MessageError(reason="not_sent", details=str(exc), error_class="transient")
             await self._retry(w, error, self._backoff(w.attempt))
             return
@@ -364,7 +379,7 @@ class Sender:
             accepted_at,
             wamid=result.wamid,
         )
-        self._breaker.record_success(BreakerScopeKind.NUMBER, request.phone_number_id)
+        self._safely(self._breaker.record_success, Scope.NUMBER, request.phone_number_id)
         self._telemetry.accepted(
             enqueue_to_accepted_ms=(
                 accepted_at - int(request.enqueued_at.timestamp() * 1000)
@@ -378,10 +393,10 @@ class Sender:
         request = w.record.request
         assert request is not None
         self._telemetry.ambiguous()
-        self._breaker.record_failure(BreakerScopeKind.NUMBER, request.phone_number_id)
+        self._safely(self._breaker.record_failure, Scope.NUMBER, request.phone_number_id)
         error = MessageError(reason="ambiguous", details=str(exc), error_class="ambiguous")
         await asyncio.to_thread(self._messages.mark_ambiguous, request.id, w.attempt, error)
-        # Left `sending`: the next delivery waits out the correlation window (see _settle_in_flight).
+        # Left `sending`: the next delivery waits out the correlation window first.
         self._defer(w, self._policy.ambiguous_window_s)
 
     async def _on_graph_error(self, w: _Work, exc: GraphApiError, secret_version: str) -> None:
@@ -400,35 +415,42 @@ class Sender:
         )
         backoff = verdict.rule.backoff
         slow_down = float(backoff.delay_for(w.attempt - 1)) if backoff is not None else 0.0
-        pair_key = f"{request.phone_number_id}#{request.recipient_key}"
         match verdict.action:
             case Action.THROTTLE_NUMBER:
-                self._limiter.penalize(LimitKind.NUMBER, request.phone_number_id, slow_down)
+                self._safely(
+                    self._limiter.penalize, LimitKey.number(request.phone_number_id), slow_down
+                )
                 self._telemetry.throttled("meta_number")
             case Action.THROTTLE_WABA:
-                self._limiter.penalize(LimitKind.WABA, request.waba_id, slow_down)
+                self._safely(self._limiter.penalize, LimitKey.waba(request.waba_id), slow_down)
                 self._telemetry.throttled("meta_waba")
             case Action.RETRY_AFTER if verdict.error_class is ErrorClass.PAIR_LIMITED:
-                self._limiter.penalize(LimitKind.PAIR, pair_key, slow_down)
+                self._safely(
+                    self._limiter.penalize,
+                    LimitKey.pair(request.phone_number_id, request.recipient_key),
+                    slow_down,
+                )
                 self._telemetry.throttled("meta_pair")
             case Action.PAUSE_CREDENTIALS:
                 self._tokens.invalidate(request.waba_id)
-                self._breaker.hold_open(
-                    BreakerScopeKind.WABA,
+                self._safely(
+                    self._breaker.hold_open,
+                    Scope.WABA,
                     request.waba_id,
                     secret_version=secret_version,
                     reason=error.reason,
                 )
             case Action.PAUSE_ACCOUNT:
                 number_scope = verdict.breaker is BreakerScope.NUMBER
-                self._breaker.hold_open(
-                    BreakerScopeKind.NUMBER if number_scope else BreakerScopeKind.WABA,
+                self._safely(
+                    self._breaker.hold_open,
+                    Scope.NUMBER if number_scope else Scope.WABA,
                     request.phone_number_id if number_scope else request.waba_id,
                     secret_version=secret_version,
                     reason=error.reason,
                 )
             case _ if verdict.breaker is BreakerScope.NUMBER:
-                self._breaker.record_failure(BreakerScopeKind.NUMBER, request.phone_number_id)
+                self._safely(self._breaker.record_failure, Scope.NUMBER, request.phone_number_id)
 
         if not verdict.retryable or verdict.delay_seconds is None:
             await self._fail(w, error)
@@ -490,6 +512,14 @@ class Sender:
         if count_attempt:
             self._telemetry.retried()
         self._defer(w, delay)
+
+    @staticmethod
+    def _safely(action: Callable[..., object], *args: Any, **kwargs: Any) -> None:
+        """Breaker and limiter feedback is advice: losing it must not fail a sent message."""
+        try:
+            action(*args, **kwargs)
+        except Exception:
+            logger.exception("could not record feedback", extra={"action": action.__name__})
 
     def _defer(self, w: _Work, delay_s: float) -> None:
         w.fate = Fate.RETRY

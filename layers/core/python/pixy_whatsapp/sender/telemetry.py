@@ -27,13 +27,22 @@ class SenderTelemetry:
 
     def failed(self, error_class: str, *, code: int | None = None) -> None:
         metrics.add_metric(name=m.MESSAGES_FAILED_TOTAL, unit=MetricUnit.Count, value=1)
-        self._dimensioned(m.MESSAGES_FAILED, "ErrorClass", error_class)
+        self._dimensioned(m.MESSAGES_FAILED, m.Dimension.ERROR_CLASS, error_class)
 
     def throttled(self, limit_kind: str) -> None:
-        self._dimensioned(m.THROTTLED, "LimitKind", limit_kind)
+        metrics.add_metric(name=m.THROTTLED_TOTAL, unit=MetricUnit.Count, value=1)
+        self._dimensioned(m.THROTTLED, m.Dimension.LIMIT_KIND, limit_kind)
 
     def breaker_blocked(self, scope: str) -> None:
-        self._dimensioned(m.BREAKER_BLOCKED, "Scope", scope)
+        metrics.add_metric(name=m.BREAKER_OPEN_TOTAL, unit=MetricUnit.Count, value=1)
+        self._dimensioned(m.BREAKER_BLOCKED, m.Dimension.SCOPE, scope)
+
+    def breaker_transition(self, scope: str, state: str) -> None:
+        with single_metric(
+            name=m.BREAKER_TRANSITION, unit=MetricUnit.Count, value=1, namespace=NAMESPACE
+        ) as metric:
+            metric.add_dimension(name=m.Dimension.SCOPE, value=scope)
+            metric.add_dimension(name=m.Dimension.STATE, value=state)
 
     def retried(self) -> None:
         metrics.add_metric(name=m.RETRIES, unit=MetricUnit.Count, value=1)
