@@ -21,7 +21,7 @@ from pixy_whatsapp.breaker import CircuitBreaker, Decision, Scope
 from pixy_whatsapp.contacts import Contact, ContactStore
 from pixy_whatsapp.errors import Action, BreakerScope, ErrorClass, classify
 from pixy_whatsapp.graph import GraphAmbiguousError, GraphApiError, GraphClient, GraphNotSentError
-from pixy_whatsapp.limits import Grant, Limiter, LimitKey, Reservation, plan_wait
+from pixy_whatsapp.limits import Grant, Limiter, LimitError, LimitKey, Reservation, plan_wait
 from pixy_whatsapp.observability import logger, mask_phone
 from pixy_whatsapp.outbound.contract import Category
 from pixy_whatsapp.sender.policy import SenderPolicy
