@@ -15,7 +15,7 @@ from pixy_whatsapp.metric_names import NAMESPACE
 from pixy_whatsapp.settings import Settings
 
 from infra.config import RETENTION_DAYS, StageConfig
-from infra.layers import ARCHITECTURE, ROOT, RUNTIME, Layers
+from infra.layers import ARCHITECTURE, NOT_SHIPPED, ROOT, RUNTIME, Layers
 from infra.nag import acknowledge
 from infra.permissions import ACCESS, Resources, grant
 from infra.topology import FunctionKey, FunctionSpec, Topology
@@ -33,9 +33,6 @@ _RETENTION = dict(
 def log_retention(days: int) -> logs.RetentionDays:
     """The CDK enum member for a retention period given in days."""
     return _RETENTION[days]
-
-
-_NOT_SHIPPED = ["**/__pycache__", "**/*.pyc", "**/.mypy_cache", "**/.pytest_cache"]
 
 
 def powertools_env(topology: Topology, config: StageConfig) -> dict[str, str]:
@@ -110,7 +107,7 @@ class Functions(Construct):
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler=spec.handler,
-            code=lambda_.Code.from_asset(str(ROOT / spec.code_dir), exclude=_NOT_SHIPPED),
+            code=lambda_.Code.from_asset(str(ROOT / spec.code_dir), exclude=NOT_SHIPPED),
             layers=[layers.deps, layers.core],
             memory_size=spec.memory_mb,
             timeout=cdk.Duration.seconds(spec.timeout_seconds),

@@ -32,7 +32,8 @@ ARCHITECTURE = lambda_.Architecture.ARM_64
 UV_PLATFORM = "aarch64-manylinux2014"
 PIP_PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
 
-_NOT_SHIPPED = ["**/__pycache__", "**/*.pyc", "**/.mypy_cache", "**/.pytest_cache"]
+# Host-side caches: never part of what Lambda runs.
+NOT_SHIPPED = ["**/__pycache__", "**/*.pyc", "**/.mypy_cache", "**/.pytest_cache"]
 
 
 def _names(path: Path) -> list[str]:
@@ -137,7 +138,7 @@ class Layers(Construct):
             self,
             "Core",
             description="pixy_whatsapp domain library",
-            code=lambda_.Code.from_asset(str(CORE_DIR), exclude=_NOT_SHIPPED),
+            code=lambda_.Code.from_asset(str(CORE_DIR), exclude=NOT_SHIPPED),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
         )

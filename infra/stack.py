@@ -110,6 +110,8 @@ class PixyWhatsAppStack(cdk.Stack):
         self.secrets = secrets
         self.functions = functions
         self.api = api
+        self.event_bus = bus
+        self.alarm_topic = topic
         self.alarms = alarms
         self.dashboard = dashboard
 

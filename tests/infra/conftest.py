@@ -1,4 +1,8 @@
-"""Fixtures for the CDK tests: one synthesized stack per test module, bundling skipped."""
+"""Fixtures for the CDK tests: the stack synthesized once per test process, bundling skipped.
+
+Session scope rather than module scope: under pytest-xdist tests of one module spread
+over workers, and each extra synth costs a second or more.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,6 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 from .cdk_support import Synthesized, synthesize
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return synthesize(tmp_path_factory.mktemp("cdk.out"))

@@ -125,7 +125,7 @@ class Expect:
         return self
 
     def put_events(self) -> Expect:
-        bus = self.stack.node.find_child("Events").node.find_child("Bus")
+        bus = self.stack.event_bus.bus
         self.grants |= _grants(["events:PutEvents"], [self.s.ref(bus.event_bus_arn)])
         return self
 

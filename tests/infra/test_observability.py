@@ -62,7 +62,7 @@ def test_every_listed_alarm_exists(synthesized: Synthesized) -> None:
 
 
 def test_every_alarm_notifies_the_topic_and_ignores_silence(synthesized: Synthesized) -> None:
-    topic = {"Ref": synthesized.logical_id(synthesized.stack.node.find_child("AlarmTopic").topic)}
+    topic = {"Ref": synthesized.logical_id(synthesized.stack.alarm_topic.topic)}
     for name, alarm in _alarms(synthesized).items():
         assert alarm["AlarmActions"] == [topic], name
         assert alarm["OKActions"] == [topic], name
@@ -193,7 +193,7 @@ def widgets(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
 
 
 def _metric_names(widget: dict[str, Any]) -> set[str]:
-    names = set()
+    names: set[str] = set()
     for line in widget.get("metrics", []):
         names.update(part for part in line if isinstance(part, str))
     return names

@@ -92,9 +92,10 @@ class FaultKind(StrEnum):
     SERVER_ERROR = "server_error"
     """HTTP 500, code 131000."""
     TIMEOUT = "timeout"
-    """The request is held for `hold_seconds`, past any sensible client read timeout."""
+    """The request is held for `hold_seconds`, past any sensible client read timeout; a
+    client that still waits then gets a 500 (before acceptance) or the normal answer."""
     CONNECTION_RESET = "connection_reset"
-    """The TCP connection is reset without an answer."""
+    """The TCP connection is reset without an answer (over HTTP/2, with every stream on it)."""
     TOKEN_REVOKED = "token_revoked"  # noqa: S105 - a fault name, not a secret
     """HTTP 401, code 190, whatever the token."""
     UNDELIVERABLE = "undeliverable"

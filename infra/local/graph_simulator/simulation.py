@@ -142,21 +142,9 @@ class Simulation:
         if before is not None:
             return self._fault_before_acceptance(before, latency)
 
-        pair = (phone_number_id, wa_id or recipient)
-        pair_limit = config.pair_limit
-        if not self.throughput.allows(phone_number_id, config.mps_of(phone_number_id), now):
-            return self._refuse(
-                graph_errors.throughput_reached(config.throttle_http_status), latency
-            )
-        if pair_limit.enabled and not self.pairs.allows(
-            pair, pair_limit.interval_seconds, pair_limit.burst, now
-        ):
-            return self._refuse(
-                graph_errors.pair_rate_limited(config.throttle_http_status), latency
-            )
-        self.throughput.spend(phone_number_id, now)
-        if pair_limit.enabled:
-            self.pairs.spend(pair, pair_limit.interval_seconds, now)
+        throttled = self._take_allowance(config, phone_number_id, wa_id or recipient, now)
+        if throttled is not None:
+            return self._refuse(throttled, latency)
 
         after = self.faults.draw(FaultPhase.AFTER_ACCEPT, phone_number_id, now)
         message = AcceptedMessage(
@@ -178,6 +166,22 @@ class Simulation:
                 failure = graph_errors.undeliverable()
         self._schedule_statuses(message, number, failure)
         return self._answer_after_acceptance(message, after, latency)
+
+    def _take_allowance(
+        self, config: SimulatorConfig, phone_number_id: str, recipient: str, now: float
+    ) -> GraphError | None:
+        """Spend one message of both limits, or neither if either refuses."""
+        pair, pair_limit = (phone_number_id, recipient), config.pair_limit
+        if not self.throughput.allows(phone_number_id, config.mps_of(phone_number_id), now):
+            return graph_errors.throughput_reached(config.throttle_http_status)
+        if pair_limit.enabled and not self.pairs.allows(
+            pair, pair_limit.interval_seconds, pair_limit.burst, now
+        ):
+            return graph_errors.pair_rate_limited(config.throttle_http_status)
+        self.throughput.spend(phone_number_id, now)
+        if pair_limit.enabled:
+            self.pairs.spend(pair, pair_limit.interval_seconds, now)
+        return None
 
     def _authorize(
         self, config: SimulatorConfig, token: str | None, object_ids: tuple[str, ...]

@@ -113,25 +113,24 @@ def test_the_cli_serves_until_interrupted(tmp_path: Path) -> None:
         "policy_block:0.5@100-200",
         "--no-pair-limit",
     ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        banner = process.stdout.readline()
-        graph_url = banner.split(" on ")[1].split()[0]
-        base_url = graph_url.rsplit("/", 1)[0]
-        with httpx.Client(trust_env=False, timeout=5) as client:
-            sent = client.post(
-                f"{graph_url}/1001/messages",
-                json=text_message(),
-                headers={"Authorization": "Bearer cli-token"},
-            )
-            config = client.get(f"{base_url}/_sim/config").json()
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+        try:
+            assert process.stdout is not None
+            banner = process.stdout.readline()
+            graph_url = banner.split(" on ")[1].split()[0]
+            base_url = graph_url.rsplit("/", 1)[0]
+            with httpx.Client(trust_env=False, timeout=5) as client:
+                sent = client.post(
+                    f"{graph_url}/1001/messages",
+                    json=text_message(),
+                    headers={"Authorization": "Bearer cli-token"},
+                )
+                config = client.get(f"{base_url}/_sim/config").json()
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=10) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
 
     assert sent.status_code == 200
     assert config["phone_numbers"]["1001"]["mps"] == 5

@@ -152,7 +152,7 @@ def test_duplicates_happen_at_the_configured_rate(
 def test_reordering_happens_at_the_configured_rate(
     start_sim: StartSim, receiver: WebhookReceiver
 ) -> None:
-    # Wide gaps between statuses, so the host's own jitter does not reorder them too.
+    # Wide gaps between statuses keep the host's own jitter from reordering most of them.
     settings = _webhooks(receiver.url, reorder_rate=0.5, delivered_delay=FixedLatency(seconds=0.3))
     sim = start_sim(base_config(webhooks=settings))
     wamids = _send_many(sim, 30)
@@ -164,8 +164,10 @@ def test_reordering_happens_at_the_configured_rate(
         arrival.setdefault(status["id"], []).append(status["status"])
         stamps.setdefault(status["id"], {})[status["status"]] = int(status["timestamp"])
     swapped = sum(1 for wamid in wamids if arrival[wamid] == ["delivered", "sent"])
-    assert swapped == sim.webhook_counts["reordered_planned"]
-    assert 6 <= swapped <= 24
+    planned = sim.webhook_counts["reordered_planned"]
+    assert 6 <= planned <= 24
+    # Concurrent POSTs on a busy host may land a little out of the planned order too.
+    assert abs(swapped - planned) <= 3
     # Only the arrival order moves; the timestamps still tell the true story.
     assert all(stamps[wamid]["sent"] <= stamps[wamid]["delivered"] for wamid in wamids)
 

@@ -150,8 +150,14 @@ def simulate_meta(
         settings["pair_limit"] = pair
         settings["webhooks"] = webhooks
         config = SimulatorConfig.model_validate(settings)
-    except (ValueError, ValidationError) as error:
-        raise click.BadParameter(str(error)) from error
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+            for problem in error.errors()
+        )
+        raise click.UsageError(f"invalid settings: {problems}") from error
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
 
     simulator = GraphSimulator(config)
     simulator.bind()

@@ -211,7 +211,7 @@ class Sender:
                 verdict = verdicts.get((scope, scope_id))
                 if verdict is not None and not verdict.allowed:
                     self._telemetry.breaker_blocked(scope.value)
-                    await self._retry(w, None, verdict.retry_after_s or 30.0)
+                    await self._retry(w, None, verdict.retry_after_s or 30.0, count_attempt=False)
                     break
 
     async def _breaker_verdicts(self, pending: list[_Work]) -> dict[tuple[Scope, str], Decision]:
@@ -262,14 +262,14 @@ class Sender:
             key = LimitKey.pair(phone, recipient)
             allowed = self._burst(key, len(sendable))
             for w in sendable[allowed:]:
-                self._defer(w, 6.0)
+                await self._retry(w, None, 6.0, count_attempt=False)
             plans.append((self._reservation(key, allowed), sendable[:allowed]))
             per_number[phone].extend(sendable[:allowed])
         for phone, items in per_number.items():
             key = LimitKey.number(phone)
             allowed = self._burst(key, len(items))
             for w in items[allowed:]:
-                self._defer(w, 1.0)
+                await self._retry(w, None, 1.0, count_attempt=False)
             plans.append((self._reservation(key, allowed), items[:allowed]))
         if not plans:
             return
@@ -508,7 +508,9 @@ class Sender:
             await self._fail(w, final)
             return
         if w.claimed:
-            await asyncio.to_thread(self._messages.release, request.id, w.attempt, error)
+            await asyncio.to_thread(
+                self._messages.release, request.id, w.attempt, error, sent=count_attempt
+            )
         if count_attempt:
             self._telemetry.retried()
         self._defer(w, delay)

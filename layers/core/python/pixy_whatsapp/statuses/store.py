@@ -207,8 +207,19 @@ class MessageStore:
         new = _item(response.get("Attributes"))
         return Claim(ClaimOutcome.CLAIMED, attempt=int(new["attempts"]), sending_at_ms=at)
 
-    def release(self, message_id: str, attempt: int, error: MessageError | None) -> bool:
-        """Back to `queued` after an attempt that surely did not reach Meta."""
+    def release(
+        self,
+        message_id: str,
+        attempt: int,
+        error: MessageError | None,
+        *,
+        sent: bool = True,
+    ) -> bool:
+        """Back to `queued` after an attempt that surely did not reach Meta.
+
+        `sent=False` when the message was claimed but never tried (held back by a limit,
+        a breaker or an earlier message of its recipient): the attempt is not counted.
+        """
         values: dict[str, Any] = {
             ":queued": MessageStatus.QUEUED.value,
             ":rk_queued": 0,
@@ -216,6 +227,9 @@ class MessageStore:
             ":attempt": attempt,
         }
         update = "SET st = :queued, rk = :rk_queued"
+        if not sent:
+            update += ", attempts = attempts - :one"
+            values[":one"] = 1
         if error is not None:
             update += ", last_error = :err"
             values[":err"] = error.model_dump(exclude_none=True)
