@@ -210,10 +210,11 @@ QUEUES: tuple[QueueSpec, ...] = (
         fifo=True,
         consumer=FunctionKey.SENDER,
         visibility_timeout_seconds=_visibility_for(FunctionKey.SENDER),
-        # Every receive counts, deferrals for rate limits included; the sender records a
-        # terminal failure itself before this (PIXY_MAX_ATTEMPTS is lower) so the DLQ keeps
-        # only what the sender could not handle at all.
-        max_receive_count=20,
+        # Every receive counts, deferrals for rate limits and breakers included; the sender
+        # records a terminal failure itself one receive before this, so the DLQ keeps only
+        # what the sender could not handle at all (a crash on every delivery). 100 receives
+        # cover a WABA paused for hours, since a held breaker defers for 15 minutes a time.
+        max_receive_count=100,
         retention_days=4,
         high_throughput=True,
     ),

@@ -98,7 +98,7 @@ class Settings(BaseModel):
     outbound_queue_url: str = Field(min_length=1, description="the FIFO send queue")
     outbound_dlq_url: str = Field(min_length=1, description="its dead-letter queue")
     outbound_max_receive_count: int = Field(
-        default=20, ge=1, description="receives before SQS moves a send to the DLQ"
+        default=100, ge=1, description="receives before SQS moves a send to the DLQ"
     )
     inbound_queue_url: str = Field(min_length=1, description="webhook bodies to process")
     inbound_dlq_url: str = Field(min_length=1, description="its dead-letter queue")

@@ -19,4 +19,4 @@ class SenderPolicy:
     max_visibility_s: int = 900
     # Deferrals count as receives: fail a message with its reason before SQS would move
     # it to the DLQ without one.
-    max_receive_count: int = 50
+    max_receive_count: int = 100

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from pixy_whatsapp.breaker import CircuitBreaker, Decision, Scope
+from pixy_whatsapp.breaker import BreakerState, CircuitBreaker, Decision, Scope
 from pixy_whatsapp.contacts import Contact, ContactStore
 from pixy_whatsapp.errors import Action, BreakerScope, ErrorClass, classify
 from pixy_whatsapp.graph import GraphAmbiguousError, GraphApiError, GraphClient, GraphNotSentError
@@ -99,8 +99,13 @@ class Sender:
         valid = [w for w in work if w.record.request is not None]
         poison = [w for w in work if w.record.request is None]
 
-        await asyncio.gather(self._claim_all(valid), *(self._bury(w) for w in poison))
-        await self._screen(valid)
+        # Round 1: claims, contact and breaker reads, and poison go out together.
+        contacts = asyncio.create_task(self._read_contacts(valid))
+        verdicts = asyncio.create_task(self._breaker_verdicts(valid))
+        await asyncio.gather(
+            self._claim_all(valid), contacts, verdicts, *(self._bury(w) for w in poison)
+        )
+        await self._screen(valid, contacts.result(), verdicts.result())
         lanes = self._lanes(valid)
         await self._reserve(lanes)
         await asyncio.gather(*(self._send_lane(lane) for lane in lanes.values()))
@@ -176,20 +181,25 @@ class Sender:
         logger.warning("invalid send request moved to the DLQ", extra={"reason": reason})
         w.fate = Fate.DEAD
 
-    # -- round 1b: deadlines, opt-outs, breakers ----------------------------------------
+    # -- deadlines, opt-outs, breakers (from round 1's reads) ---------------------------
 
-    async def _screen(self, valid: list[_Work]) -> None:
-        pending = [w for w in valid if w.claimed]
+    async def _read_contacts(self, valid: list[_Work]) -> dict[tuple[str, str], Contact]:
         marketing = {
             (w.record.request.waba_id, w.record.request.recipient_key)
-            for w in pending
+            for w in valid
             if w.record.request is not None and w.record.request.category is Category.MARKETING
         }
-        contacts: dict[tuple[str, str], Contact] = {}
-        if marketing:
-            contacts = await asyncio.to_thread(self._contacts.get_many, marketing)
-        verdicts = await self._breaker_verdicts(pending)
-        for w in pending:
+        if not marketing:
+            return {}
+        return await asyncio.to_thread(self._contacts.get_many, marketing)
+
+    async def _screen(
+        self,
+        valid: list[_Work],
+        contacts: dict[tuple[str, str], Contact],
+        verdicts: dict[tuple[Scope, str], Decision],
+    ) -> None:
+        for w in (w for w in valid if w.claimed and w.fate is None):
             request = w.record.request
             assert request is not None
             if request.is_expired():
@@ -211,7 +221,14 @@ class Sender:
                 verdict = verdicts.get((scope, scope_id))
                 if verdict is not None and not verdict.allowed:
                     self._telemetry.breaker_blocked(scope.value)
-                    await self._retry(w, None, verdict.retry_after_s or 30.0, count_attempt=False)
+                    # A held breaker waits for people (a new token, an appeal): check back
+                    # rarely, so the message's receive budget lasts hours.
+                    delay = (
+                        float(self._policy.max_visibility_s)
+                        if verdict.state is BreakerState.HELD
+                        else verdict.retry_after_s or 30.0
+                    )
+                    await self._retry(w, None, delay, count_attempt=False)
                     break
 
     async def _breaker_verdicts(self, pending: list[_Work]) -> dict[tuple[Scope, str], Decision]:
