@@ -69,6 +69,7 @@ class MessageRecord(BaseModel):
     waba_id: str | None = None
     phone_number_id: str | None = None
     wamid: str | None = None
+    recipient: str | None = None
     category: str | None = None
     client_reference: str | None = None
     metadata: dict[str, Any] = {}

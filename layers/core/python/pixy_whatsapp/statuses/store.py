@@ -368,6 +368,7 @@ def _record(item: dict[str, Any]) -> MessageRecord:
         waba_id=item.get("waba_id"),
         phone_number_id=item.get("phone_number_id"),
         wamid=item.get("wamid"),
+        recipient=item.get("recipient"),
         category=item.get("category"),
         client_reference=item.get("client_reference"),
         metadata=item.get("metadata") or {},

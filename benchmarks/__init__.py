@@ -1,0 +1,1 @@
+"""Reproducible benchmarks; each one records its command and figures in RESULTS.md."""

@@ -1,0 +1,1092 @@
+"""Sender throughput: one invocation after another against moto server and a 100 ms Graph.
+
+    .venv/bin/python -m benchmarks.sender_throughput [--messages 2000] [--latency-ms 100]
+                                                      [--write-results]
+
+What it does:
+
+1. starts moto server on 127.0.0.1 (DynamoDB, SQS, Secrets Manager) and the Graph API
+   simulator on 127.0.0.1 with a fixed answer latency, 1,000 mps per number and no
+   pair limit, each in a child process by default (`--moto thread` / `--graph thread`
+   run them in threads of this process instead, sharing its GIL and CPU);
+2. creates what the sender needs as the stack does: the FIFO outbound queue (content
+   deduplication off, `DeduplicationScope=messageGroup`, `FifoThroughputLimit=
+   perMessageGroupId`) with its FIFO DLQ, the messages table (pk + GSI `by-wamid` on
+   `wamid`), the control and contacts tables, and the WABA's token secret;
+3. enqueues N messages with `pixy_whatsapp.outbound.enqueue`, round-robin over 10
+   recipients that fall into 10 different shards (`--shards 10`), so every SQS batch
+   of 10 holds 10 distinct recipients in 10 message groups (checked on every batch);
+4. plays Lambda's event source mapping, one invocation at a time: ReceiveMessage (10)
+   -> `Sender.process` on an `asyncio.Runner` kept across invocations, as the handler
+   does, then the handler's metrics flush -> DeleteMessageBatch of what did not fail;
+   until every message is settled;
+5. reports messages/s over the whole run, sender CPU per message, AWS requests per
+   message by service and operation and DynamoDB write units per message (counted
+   from botocore events), invocation duration percentiles, where an invocation's time
+   goes, and the outcome check (all accepted, none sent twice by the simulator's record).
+
+The sender is wired like `pixy_whatsapp.sender.runtime.build_sender` (the Lambda's
+wiring), with the limits the issue asks for: 1,000 mps on the number and a pair policy
+of 100/s with a burst of 10, which this run (one message per recipient per batch)
+never reaches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import io
+import json
+import logging
+import os
+import platform
+import statistics
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+from botocore.config import Config
+
+from benchmarks._aws_calls import AwsCallRecorder, max_item_bytes
+from benchmarks._servers import graph_simulator, moto_server
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+WABA = "2001"
+NUMBER = "1001"
+TOKEN = "bench-token"  # noqa: S105 - the local simulator's stand-in token
+SECRET_PREFIX = "pixy/bench/waba/"
+REGION = "us-east-1"
+TARGET_MPS = 85.0
+
+TABLES = {"messages": "bench-messages", "control": "bench-control", "contacts": "bench-contacts"}
+GSI_KEYS = {TABLES["messages"]: {"wamid"}}
+
+
+# -- set-up -------------------------------------------------------------------------------
+
+
+def aws_client(service: str, endpoint: str, **config: Any) -> Any:
+    # Explicit dummy credentials: never pick up a real profile, never reach AWS.
+    return boto3.session.Session().client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 - moto's dummy key
+        config=Config(**config) if config else None,
+    )
+
+
+def create_tables(ddb: Any) -> None:
+    ddb.create_table(
+        TableName=TABLES["messages"],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "wamid", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-wamid",
+                "KeySchema": [{"AttributeName": "wamid", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for name in (TABLES["control"], TABLES["contacts"]):
+        ddb.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+
+
+def create_queues(sqs: Any) -> tuple[str, str, str]:
+    dlq_url = sqs.create_queue(
+        QueueName="bench-outbound-dlq.fifo",
+        Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "false"},
+    )["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    queue_url = sqs.create_queue(
+        QueueName="bench-outbound.fifo",
+        Attributes={
+            "FifoQueue": "true",
+            "ContentBasedDeduplication": "false",
+            "DeduplicationScope": "messageGroup",
+            "FifoThroughputLimit": "perMessageGroupId",
+            "VisibilityTimeout": "60",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 100}),
+        },
+    )["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])[
+        "Attributes"
+    ]
+    assert attributes["DeduplicationScope"] == "messageGroup", attributes
+    assert attributes["FifoThroughputLimit"] == "perMessageGroupId", attributes
+    return queue_url, dlq_url, attributes["QueueArn"]
+
+
+def simulator_config(latency_s: float) -> str:
+    from infra.local.graph_simulator import (
+        FixedLatency,
+        PairLimit,
+        PhoneNumber,
+        SimulatorConfig,
+        WebhookSettings,
+    )
+
+    config = SimulatorConfig(
+        phone_numbers={NUMBER: PhoneNumber(waba_id=WABA)},
+        tokens={TOKEN: (WABA, NUMBER)},
+        latency=FixedLatency(seconds=latency_s),
+        default_mps=1_000,
+        pair_limit=PairLimit(enabled=False),
+        webhooks=WebhookSettings(url=None),
+    )
+    return config.model_dump_json()
+
+
+def pick_recipients(count: int, shards: int) -> list[str]:
+    """`count` phone numbers, each in its own shard while shards allow."""
+    from pixy_whatsapp.outbound.grouping import shard_of
+
+    chosen: list[str] = []
+    used: set[int] = set()
+    candidate = 0
+    while len(chosen) < count:
+        to = f"1555{candidate:07d}"
+        candidate += 1
+        shard = shard_of(NUMBER, to, shards)
+        if shard in used and len(used) < shards:
+            continue
+        used.add(shard)
+        chosen.append(to)
+    return chosen
+
+
+def build_sender(clients: dict[str, Any], graph_url: str, queue_url: str, dlq_url: str) -> Any:
+    """The Lambda's wiring (runtime.build_sender), with the benchmark's limits."""
+    from pixy_whatsapp.breaker import BreakerSettings, CircuitBreaker, DynamoDBBreakerStore
+    from pixy_whatsapp.contacts import ContactStore
+    from pixy_whatsapp.graph import GraphClient, GraphClientSettings, GraphTimeouts
+    from pixy_whatsapp.limits import DynamoDBLimitStore, GcraPolicy, Limiter, LimitSettings
+    from pixy_whatsapp.sender import Sender, SenderPolicy, SenderTelemetry
+    from pixy_whatsapp.statuses import MessageStore
+    from pixy_whatsapp.tokens import TokenProvider
+
+    telemetry = SenderTelemetry()
+    return Sender(
+        graph=GraphClient(GraphClientSettings(base_url=graph_url, timeouts=GraphTimeouts())),
+        messages=MessageStore(clients["dynamodb"], TABLES["messages"]),
+        contacts=ContactStore(clients["dynamodb"], TABLES["contacts"]),
+        limiter=Limiter(
+            DynamoDBLimitStore(clients["dynamodb"], TABLES["control"]),
+            LimitSettings(number_mps=1_000, pair=GcraPolicy.per(100, 1.0, burst=10)),
+        ),
+        breaker=CircuitBreaker(
+            DynamoDBBreakerStore(clients["dynamodb"], TABLES["control"]),
+            BreakerSettings(),
+            listeners=[
+                lambda event: telemetry.breaker_transition(event.scope.value, event.state.value)
+            ],
+        ),
+        tokens=TokenProvider(clients["secretsmanager"], SECRET_PREFIX),
+        sqs=clients["sqs"],
+        queue_url=queue_url,
+        dlq_url=dlq_url,
+        policy=SenderPolicy(),
+        telemetry=telemetry,
+    )
+
+
+# -- timing what an invocation does --------------------------------------------------------
+
+
+class Phases:
+    """Start/end times of the sender's steps, by invocation (instance-level wrappers).
+
+    Round 1 is `_claim_all` with `_read_contacts` and `_breaker_verdicts` beside it;
+    round 2 `_reserve`; then the lanes (`_send_lane`: Graph call, then the `accepted`
+    write, `MessageStore.apply_status`).
+    """
+
+    def __init__(self) -> None:
+        self.invocation = -1
+        self.events: list[tuple[int, str, float, float]] = []
+
+    def wrap_async(self, owner: Any, attribute: str, name: str) -> None:
+        original = getattr(owner, attribute)
+
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await original(*args, **kwargs)
+            finally:
+                self.events.append((self.invocation, name, started, time.perf_counter()))
+
+        setattr(owner, attribute, timed)
+
+    def wrap_sync(self, owner: Any, attribute: str, name: str) -> None:
+        original = getattr(owner, attribute)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.events.append((self.invocation, name, started, time.perf_counter()))
+
+        setattr(owner, attribute, timed)
+
+    def instrument(self, sender: Any) -> None:
+        for attribute, name in (
+            ("_claim_all", "claims"),
+            ("_read_contacts", "contacts"),
+            ("_breaker_verdicts", "breakers"),
+            ("_screen", "screen"),
+            ("_reserve", "reserve"),
+            ("_send_lane", "lane"),
+        ):
+            self.wrap_async(sender, attribute, name)
+        self.wrap_async(sender._graph, "send_message", "graph")
+        self.wrap_sync(sender._messages, "apply_status", "accepted_write")
+        self.wrap_sync(sender, "_apply_visibility", "visibility")
+
+
+@dataclass
+class Invocation:
+    index: int
+    records: int
+    distinct_recipients: int
+    distinct_groups: int
+    receive_s: float
+    invoke_s: float
+    delete_s: float
+    cycle_s: float
+    invoke_cpu_s: float
+    poller_cpu_s: float
+    started: float
+    ended: float
+    fates: Counter[str] = field(default_factory=Counter)
+
+
+class _Sink(io.TextIOBase):
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+# -- the run ----------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from pixy_whatsapp.observability import metrics
+    from pixy_whatsapp.outbound import Category, SendRequest, enqueue
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    latency_s = args.latency_ms / 1000
+    load_before = os.getloadavg()
+
+    with (
+        moto_server(args.moto) as moto,
+        graph_simulator(args.graph, simulator_config(latency_s)) as graph,
+    ):
+        admin = {s: aws_client(s, moto.url) for s in ("dynamodb", "sqs", "secretsmanager")}
+        create_tables(admin["dynamodb"])
+        queue_url, dlq_url, queue_arn = create_queues(admin["sqs"])
+        admin["secretsmanager"].create_secret(
+            Name=f"{SECRET_PREFIX}{WABA}", SecretString=json.dumps({"access_token": TOKEN})
+        )
+
+        # Enqueue: other systems' side, not timed as the sender's.
+        recipients = pick_recipients(args.recipients, args.shards)
+        requests = [
+            SendRequest.model_validate(
+                {
+                    "waba_id": WABA,
+                    "phone_number_id": NUMBER,
+                    "to": recipients[i % len(recipients)],
+                    "message": {"type": "text", "text": {"body": f"benchmark message {i}"}},
+                    "category": Category(args.category),
+                }
+            )
+            for i in range(args.messages)
+        ]
+        enqueued = 0
+
+        def feed(up_to: int) -> float:
+            """Enqueue requests[enqueued:up_to]; returns the seconds it took."""
+            nonlocal enqueued
+            if up_to <= enqueued:
+                return 0.0
+            started = time.perf_counter()
+            results = enqueue(
+                admin["sqs"], queue_url, requests[enqueued:up_to], shard_count=args.shards
+            )
+            failed = [r for r in results if not r.ok]
+            if failed:
+                raise RuntimeError(f"{len(failed)} enqueues failed: {failed[:3]}")
+            enqueued = up_to
+            return time.perf_counter() - started
+
+        # --queue-depth 0: everything up front (moto's ReceiveMessage then pays for the depth).
+        enqueue_s = feed(args.messages if args.queue_depth == 0 else args.queue_depth)
+        feed_s = 0.0
+
+        # The sender's clients and the poller's are separate, so their calls are counted apart.
+        sender_calls = AwsCallRecorder("sender", gsi_keys=GSI_KEYS)
+        poller_calls = AwsCallRecorder("poller", gsi_keys=GSI_KEYS)
+        sender_clients = {
+            s: sender_calls.attach(aws_client(s, moto.url))
+            for s in ("dynamodb", "sqs", "secretsmanager")
+        }
+        poller = poller_calls.attach(aws_client("sqs", moto.url))
+        sender = build_sender(sender_clients, graph.url, queue_url, dlq_url)
+        phases = Phases()
+        phases.instrument(sender)
+
+        profiler = None
+        if args.profile:
+            from benchmarks._profile import AllThreadsProfile
+
+            profiler = AllThreadsProfile()
+            profiler.start()
+        runner = asyncio.Runner()
+        invocations: list[Invocation] = []
+        settled = 0
+        empty_polls = 0
+        moto_cpu_before = moto.cpu_seconds()
+        graph_cpu_before = graph.cpu_seconds()
+        run_started = time.perf_counter()
+        try:
+            while settled < args.messages:
+                if args.queue_depth:
+                    # Other systems keep the queue topped up; not the sender's time.
+                    feed_s += feed(min(args.messages, settled + args.queue_depth))
+                sender_calls.capturing = poller_calls.capturing = len(invocations) == 5
+                cycle_started = time.perf_counter()
+                cpu_started = time.process_time()
+                response = poller.receive_message(
+                    QueueUrl=queue_url,
+                    MaxNumberOfMessages=10,
+                    AttributeNames=["All"],
+                    VisibilityTimeout=60,
+                )
+                received = time.perf_counter()
+                messages = response.get("Messages", [])
+                if not messages:
+                    empty_polls += 1
+                    if empty_polls > 20:
+                        break
+                    time.sleep(0.05)
+                    continue
+                records = [
+                    {
+                        "messageId": m["MessageId"],
+                        "receiptHandle": m["ReceiptHandle"],
+                        "body": m["Body"],
+                        "attributes": m.get("Attributes", {}),
+                        "messageAttributes": {},
+                        "md5OfBody": m.get("MD5OfBody"),
+                        "eventSource": "aws:sqs",
+                        "eventSourceARN": queue_arn,
+                        "awsRegion": REGION,
+                    }
+                    for m in messages
+                ]
+                bodies = [json.loads(r["body"]) for r in records]
+                poller_cpu = time.process_time() - cpu_started
+
+                # The invocation: what the Lambda handler runs (process, then metrics flush).
+                phases.invocation = len(invocations)
+                invoke_cpu_started = time.process_time()
+                invoke_started = time.perf_counter()
+                with contextlib.redirect_stdout(_Sink()):
+                    report = runner.run(sender.process(records))
+                    metrics.flush_metrics()
+                invoked = time.perf_counter()
+                invoke_cpu = time.process_time() - invoke_cpu_started
+
+                cpu_started = time.process_time()
+                done = [r for r in records if r["messageId"] not in set(report.failed_ids)]
+                if done:
+                    poller.delete_message_batch(
+                        QueueUrl=queue_url,
+                        Entries=[
+                            {"Id": str(i), "ReceiptHandle": r["receiptHandle"]}
+                            for i, r in enumerate(done)
+                        ],
+                    )
+                ended = time.perf_counter()
+                poller_cpu += time.process_time() - cpu_started
+                fates = Counter(str(f) for f in report.fates.values())
+                settled += fates.get("done", 0) + fates.get("dead", 0)
+                invocations.append(
+                    Invocation(
+                        index=len(invocations),
+                        records=len(records),
+                        distinct_recipients=len({b.get("to") for b in bodies}),
+                        distinct_groups=len(
+                            {r["attributes"].get("MessageGroupId") for r in records}
+                        ),
+                        receive_s=received - cycle_started,
+                        invoke_s=invoked - invoke_started,
+                        delete_s=ended - invoked,
+                        cycle_s=ended - cycle_started,
+                        invoke_cpu_s=invoke_cpu,
+                        poller_cpu_s=poller_cpu,
+                        started=invoke_started,
+                        ended=invoked,
+                        fates=fates,
+                    )
+                )
+        finally:
+            run_s = time.perf_counter() - run_started - feed_s
+            runner.close()
+            sender._limiter.close()
+            profile_stats = profiler.stop() if profiler is not None else None
+        moto_cpu = _delta(moto.cpu_seconds(), moto_cpu_before)
+        graph_cpu = _delta(graph.cpu_seconds(), graph_cpu_before)
+
+        # Outcome checks: the simulator's record and the messages table.
+        accepted = httpx.get(f"{graph.url}/_sim/accepted", timeout=30).json()
+        by_callback = Counter(m["biz_opaque_callback_data"] for m in accepted)
+        duplicates = {k: v for k, v in by_callback.items() if v > 1}
+        ours = {r.id for r in requests}
+        statuses: Counter[str] = Counter()
+        scan: dict[str, Any] = {"TableName": TABLES["messages"], "ProjectionExpression": "st"}
+        while True:
+            page = admin["dynamodb"].scan(**scan)
+            statuses.update(item["st"]["S"] for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        left = admin["sqs"].get_queue_attributes(
+            QueueUrl=queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        dlq_left = admin["sqs"].get_queue_attributes(
+            QueueUrl=dlq_url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        item_sizes = {name: max_item_bytes(admin["dynamodb"], t) for name, t in TABLES.items()}
+
+        calibration = calibrate(moto.url) if args.calibrate else None
+        replay = (
+            replay_shapes(moto, sender_calls.captured, sender_calls.shape_counts, len(invocations))
+            if args.calibrate
+            else None
+        )
+
+    load_after = os.getloadavg()
+    return {
+        "args": vars(args),
+        "recipients": recipients,
+        "enqueue_s": enqueue_s,
+        "run_s": run_s,
+        "invocations": invocations,
+        "phases": phases.events,
+        "sender_calls": sender_calls,
+        "poller_calls": poller_calls,
+        "moto_cpu_s": moto_cpu,
+        "graph_cpu_s": graph_cpu,
+        "accepted_by_simulator": len([m for m in accepted if m["biz_opaque_callback_data"] in ours]),
+        "simulator_total": len(accepted),
+        "duplicates": duplicates,
+        "statuses": dict(statuses),
+        "queue_left": left,
+        "dlq_left": dlq_left,
+        "item_sizes": item_sizes,
+        "calibration": calibration,
+        "replay": replay,
+        "profile": profile_stats,
+        "feed_s": feed_s,
+        "load": (load_before, load_after),
+    }
+
+
+def _delta(after: float | None, before: float | None) -> float | None:
+    return None if after is None or before is None else after - before
+
+
+def calibrate(endpoint: str, rounds: int = 30) -> dict[str, float]:
+    """What moto itself costs: one UpdateItem alone, and ten at once (as the sender's rounds)."""
+    ddb = aws_client("dynamodb", endpoint, max_pool_connections=16)
+
+    def update(key: str) -> None:
+        ddb.update_item(
+            TableName=TABLES["control"],
+            Key={"pk": {"S": key}},
+            UpdateExpression="SET tat = :new, expires_at = :exp",
+            ExpressionAttributeValues={":new": {"N": "1"}, ":exp": {"N": "2"}},
+        )
+
+    for i in range(10):  # warm the connection pool
+        update(f"calibration#{i}")
+    single = []
+    for i in range(rounds * 3):
+        started = time.perf_counter()
+        update(f"calibration#{i % 10}")
+        single.append(time.perf_counter() - started)
+    concurrent = []
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        for _ in range(rounds):
+            started = time.perf_counter()
+            list(pool.map(update, [f"calibration#{i}" for i in range(10)]))
+            concurrent.append(time.perf_counter() - started)
+    return {
+        "update_item_single_ms": statistics.median(single) * 1000,
+        "update_item_x10_concurrent_ms": statistics.median(concurrent) * 1000,
+    }
+
+
+def replay_shapes(
+    moto: Any, captured: dict[str, tuple[str, dict[str, Any]]], counts: Counter[str], invocations: int,
+    repeats: int = 40,
+) -> list[dict[str, Any]]:
+    """Each kind of DynamoDB request the sender made, replayed alone, one after another.
+
+    Keys get a `#replay{i}` suffix, so a claim or a status write lands on a new item (as
+    in the run); a limiter swap then fails its condition, which moto answers after the
+    same parsing work. Gives moto's own cost per request, without the sender around it.
+    """
+    from botocore import xform_name
+
+    ddb = aws_client("dynamodb", moto.url)
+    rows = []
+    for shape, (operation, params) in sorted(captured.items()):
+        if not shape.startswith(("UpdateItem", "GetItem", "BatchGetItem", "PutItem")):
+            continue
+        method = getattr(ddb, xform_name(operation))
+        walls = []
+        cpu_before = moto.cpu_seconds()
+        for i in range(repeats):
+            call = json.loads(json.dumps(params))
+            if "Key" in call:
+                call["Key"]["pk"]["S"] += f"#replay{i}"
+            started = time.perf_counter()
+            try:
+                method(**call)
+            except ddb.exceptions.ConditionalCheckFailedException:
+                pass
+            walls.append(time.perf_counter() - started)
+        cpu = _delta(moto.cpu_seconds(), cpu_before)
+        rows.append(
+            {
+                "shape": shape,
+                "per_invocation": counts.get(shape, 0) / invocations if invocations else 0,
+                "wall_ms": statistics.median(walls) * 1000,
+                "moto_cpu_ms": None if cpu is None else cpu / repeats * 1000,
+            }
+        )
+    return rows
+
+
+# -- figures ------------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = (len(ordered) - 1) * q
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def breakdown(events: list[tuple[int, str, float, float]], invocations: list[Invocation]) -> dict:
+    """Mean wall time per step of an invocation (the first, cold one left out)."""
+    by_invocation: dict[int, list[tuple[str, float, float]]] = {}
+    for index, name, started, ended in events:
+        by_invocation.setdefault(index, []).append((name, started, ended))
+    rows: dict[str, list[float]] = {}
+
+    def add(name: str, value: float) -> None:
+        rows.setdefault(name, []).append(value * 1000)
+
+    for inv in invocations[1:]:
+        steps = by_invocation.get(inv.index, [])
+
+        def spans(name: str, steps: list[tuple[str, float, float]] = steps) -> list[tuple[float, float]]:
+            return [(s, e) for n, s, e in steps if n == name]
+
+        round1 = spans("claims") + spans("contacts") + spans("breakers")
+        reserve = spans("reserve")
+        lanes = spans("lane")
+        graph = spans("graph")
+        writes = spans("accepted_write")
+        visibility = spans("visibility")
+        if not (round1 and reserve and lanes and graph):
+            continue
+        round1_end = max(e for _, e in round1)
+        first_round1 = min(s for s, _ in round1)
+        add("before round 1 (parse records)", first_round1 - inv.started)
+        add("round 1: claims + breaker/contacts reads", round1_end - first_round1)
+        screen = spans("screen")
+        add("screen (deadlines, opt-outs, breakers)", sum(e - s for s, e in screen))
+        add("round 2: limiter reservations", reserve[0][1] - reserve[0][0])
+        first_graph = min(s for s, _ in graph)
+        add("reserve end -> first Graph call", first_graph - reserve[0][1])
+        last_graph_end = max(e for _, e in graph)
+        add("Graph calls (first start -> last answer)", last_graph_end - first_graph)
+        add("  one Graph call, mean", statistics.mean(e - s for s, e in graph))
+        last_lane_end = max(e for _, e in lanes)
+        add("round 3: last Graph answer -> last `accepted` write done", last_lane_end - last_graph_end)
+        if writes:
+            add("  one `accepted` write, mean (in its thread)", statistics.mean(e - s for s, e in writes))
+        add(
+            "after the lanes (visibility, report, metrics flush)",
+            inv.ended - last_lane_end,
+        )
+        if visibility:
+            add("  of which ChangeMessageVisibility step", sum(e - s for s, e in visibility))
+        add("invocation total", inv.ended - inv.started)
+        add("poller: ReceiveMessage", inv.receive_s)
+        add("poller: DeleteMessageBatch", inv.delete_s)
+        add("cycle total (receive + invocation + delete)", inv.cycle_s)
+    return {name: statistics.mean(values) for name, values in rows.items()}
+
+
+def summarize(result: dict[str, Any]) -> dict[str, Any]:
+    invocations: list[Invocation] = result["invocations"]
+    n = result["args"]["messages"]
+    sender_calls: AwsCallRecorder = result["sender_calls"]
+    poller_calls: AwsCallRecorder = result["poller_calls"]
+    fates: Counter[str] = Counter()
+    for inv in invocations:
+        fates.update(inv.fates)
+    invoke_ms = [inv.invoke_s * 1000 for inv in invocations]
+    cycle_ms = [inv.cycle_s * 1000 for inv in invocations]
+    sent = fates.get("done", 0)
+
+    def per_op(recorder: AwsCallRecorder) -> list[dict[str, Any]]:
+        rows = []
+        for (service, operation), stats in sorted(recorder.stats.items()):
+            rows.append(
+                {
+                    "service": service,
+                    "operation": operation,
+                    "calls": stats.calls,
+                    "attempts": stats.attempts,
+                    "per_message": stats.calls / n,
+                    "errors": dict(stats.errors),
+                    "wire_ms_mean": stats.wire_s / stats.calls * 1000,
+                    "wire_ms_p50": percentile(stats.wire_samples, 0.5) * 1000,
+                    "client_ms_mean": stats.client_s / stats.calls * 1000,
+                    "wcu": stats.wcu_estimated,
+                    "rcu": stats.rcu_estimated,
+                    "reported": stats.capacity_reported,
+                }
+            )
+        return rows
+
+    sender_rows = per_op(sender_calls)
+    poller_rows = per_op(poller_calls)
+    wcu = sum(r["wcu"] for r in sender_rows)
+    rcu = sum(r["rcu"] for r in sender_rows)
+    reported = sum(r["reported"] for r in sender_rows)
+    invoke_cpu = sum(inv.invoke_cpu_s for inv in invocations)
+    poller_cpu = sum(inv.poller_cpu_s for inv in invocations)
+    mixed = [inv for inv in invocations if inv.distinct_recipients < inv.records]
+    sizes = result["item_sizes"]
+    steady = invocations[1:] or invocations
+    steady_s = sum(inv.cycle_s for inv in steady)
+    return {
+        "messages": n,
+        "invocations": len(invocations),
+        "run_s": result["run_s"],
+        "mps": sent / result["run_s"] if result["run_s"] else 0.0,
+        "mps_steady": sum(inv.fates.get("done", 0) for inv in steady) / steady_s if steady_s else 0,
+        "fates": dict(fates),
+        "invoke_p50": percentile(invoke_ms, 0.5),
+        "invoke_p95": percentile(invoke_ms, 0.95),
+        "invoke_p99": percentile(invoke_ms, 0.99),
+        "invoke_max": max(invoke_ms) if invoke_ms else float("nan"),
+        "invoke_first": invoke_ms[0] if invoke_ms else float("nan"),
+        "cycle_p50": percentile(cycle_ms, 0.5),
+        "cycle_p95": percentile(cycle_ms, 0.95),
+        "cycle_p99": percentile(cycle_ms, 0.99),
+        "sender_cpu_ms_per_msg": invoke_cpu / n * 1000,
+        "sender_cpu_ms_per_invocation": invoke_cpu / len(invocations) * 1000 if invocations else 0,
+        "poller_cpu_ms_per_msg": poller_cpu / n * 1000,
+        "moto_cpu_ms_per_msg": (
+            result["moto_cpu_s"] / n * 1000 if result["moto_cpu_s"] is not None else None
+        ),
+        "graph_cpu_ms_per_msg": (
+            result["graph_cpu_s"] / n * 1000 if result["graph_cpu_s"] is not None else None
+        ),
+        "sender_requests_per_msg": sender_calls.total_calls() / n,
+        "poller_requests_per_msg": poller_calls.total_calls() / n,
+        "sender_ops": sender_rows,
+        "poller_ops": poller_rows,
+        "wcu_per_msg": wcu / n,
+        "rcu_per_msg": rcu / n,
+        "reported_capacity_per_msg": reported / n,
+        "batches_not_all_distinct": len(mixed),
+        "min_distinct_recipients": min((i.distinct_recipients for i in invocations), default=0),
+        "min_distinct_groups": min((i.distinct_groups for i in invocations), default=0),
+        "accepted_by_simulator": result["accepted_by_simulator"],
+        "simulator_total": result["simulator_total"],
+        "duplicates": len(result["duplicates"]),
+        "statuses": result["statuses"],
+        "queue_left": result["queue_left"],
+        "dlq_left": result["dlq_left"],
+        "max_item_bytes": {name: size for name, (size, _) in sizes.items()},
+        "breakdown": breakdown(result["phases"], invocations),
+        "calibration": result["calibration"],
+        "enqueue_s": result["enqueue_s"],
+        "feed_s": result["feed_s"],
+        "replay": result["replay"],
+        "receive_ms_first_tenth": statistics.mean(
+            i.receive_s * 1000 for i in invocations[: max(1, len(invocations) // 10)]
+        ),
+        "receive_ms_last_tenth": statistics.mean(
+            i.receive_s * 1000 for i in invocations[-max(1, len(invocations) // 10) :]
+        ),
+        "sender_limited_mps": sent / sum(i.invoke_s for i in invocations) if invocations else 0,
+        "load": result["load"],
+    }
+
+
+def outcome_ok(s: dict[str, Any]) -> bool:
+    return (
+        s["fates"].get("done", 0) == s["messages"]
+        and s["accepted_by_simulator"] == s["messages"]
+        and s["duplicates"] == 0
+        and s["statuses"] == {"accepted": s["messages"]}
+        and s["batches_not_all_distinct"] == 0
+    )
+
+
+# -- output ---------------------------------------------------------------------------------------
+
+
+def command_line(args: argparse.Namespace) -> str:
+    parts = [".venv/bin/python -m benchmarks.sender_throughput", f"--messages {args.messages}"]
+    parts.append(f"--latency-ms {args.latency_ms:g}")
+    defaults = {"recipients": 10, "shards": 10, "category": "marketing", "moto": "process"}
+    defaults["graph"] = "process"
+    for name, default in defaults.items():
+        value = getattr(args, name)
+        if value != default:
+            parts.append(f"--{name} {value}")
+    if args.queue_depth:
+        parts.append(f"--queue-depth {args.queue_depth}")
+    if args.profile:
+        parts.append("--profile")
+    if not args.calibrate:
+        parts.append("--no-calibrate")
+    if args.write_results:
+        parts.append("--write-results")
+    return " ".join(parts)
+
+
+def machine() -> dict[str, str]:
+    model = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    os_name = platform.platform()
+    with contextlib.suppress(OSError):
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                os_name = line.split("=", 1)[1].strip('"')
+    memory = ""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        kb = int(Path("/proc/meminfo").read_text().splitlines()[0].split()[1])
+        memory = f"{kb / 1024 / 1024:.0f} GiB"
+
+    def version(package: str) -> str:
+        try:
+            return metadata.version(package)
+        except metadata.PackageNotFoundError:
+            return "?"
+
+    return {
+        "cpu": model,
+        "cores": str(os.cpu_count()),
+        "memory": memory,
+        "os": os_name,
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "packages": ", ".join(
+            f"{p} {version(p)}" for p in ("moto", "boto3", "botocore", "httpx", "hypercorn")
+        ),
+    }
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def render(s: dict[str, Any], args: argparse.Namespace, when: datetime) -> str:
+    """The markdown section for RESULTS.md (also printed)."""
+    m = machine()
+    verdict = "meets" if s["mps"] >= TARGET_MPS else "MISSES"
+    lines = [
+        f"Command: `{command_line(args)}`",
+        "",
+        f"- Date: {when:%Y-%m-%d %H:%M} UTC",
+        f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}, {m['os']}; {m['python']}",
+        f"- Packages: {m['packages']}",
+        f"- Load average (1 min) before / after: {s['load'][0][0]:.2f} / {s['load'][1][0]:.2f}",
+        f"- moto server: {args.moto}; Graph simulator: {args.graph} "
+        f"(fixed {args.latency_ms:g} ms answer latency, 1,000 mps, pair limit off, no webhooks)",
+        f"- {s['messages']} messages, category {args.category}, {args.recipients} recipients "
+        f"in {args.shards} shards; every batch held {s['min_distinct_recipients']}+ distinct "
+        f"recipients in {s['min_distinct_groups']}+ message groups "
+        f"({s['batches_not_all_distinct']} batches with a repeated recipient)",
+        "",
+        "| figure | value |",
+        "| --- | --- |",
+        f"| throughput, whole run (first receive to last delete) | **{s['mps']:.1f} msg/s** "
+        f"({verdict} the {TARGET_MPS:.0f} msg/s target; ceiling 100) |",
+        f"| throughput without the first (cold) invocation | {s['mps_steady']:.1f} msg/s |",
+        f"| sender-limited throughput (messages / time inside invocations) | "
+        f"{s['sender_limited_mps']:.1f} msg/s |",
+        f"| run time / invocations | {s['run_s']:.2f} s / {s['invocations']} |",
+        f"| invocation duration p50 / p95 / p99 (max; first) | {s['invoke_p50']:.1f} / "
+        f"{s['invoke_p95']:.1f} / {s['invoke_p99']:.1f} ms ({s['invoke_max']:.1f}; "
+        f"{s['invoke_first']:.1f}) |",
+        f"| cycle (receive + invocation + delete) p50 / p95 / p99 | {s['cycle_p50']:.1f} / "
+        f"{s['cycle_p95']:.1f} / {s['cycle_p99']:.1f} ms |",
+        f"| sender CPU per message | **{s['sender_cpu_ms_per_msg']:.2f} ms** "
+        f"({s['sender_cpu_ms_per_invocation']:.1f} ms per invocation of 10) |",
+        f"| poller CPU per message (receive/delete, not the Lambda's) | "
+        f"{s['poller_cpu_ms_per_msg']:.2f} ms |",
+        f"| moto server CPU per message | {_fmt(s['moto_cpu_ms_per_msg'], 2)} ms |",
+        f"| Graph simulator CPU per message | {_fmt(s['graph_cpu_ms_per_msg'], 2)} ms |",
+        f"| sender AWS requests per message | **{s['sender_requests_per_msg']:.2f}** |",
+        f"| poller AWS requests per message | {s['poller_requests_per_msg']:.2f} |",
+        f"| ReceiveMessage mean, first / last tenth of the run | "
+        f"{s['receive_ms_first_tenth']:.1f} / {s['receive_ms_last_tenth']:.1f} ms |",
+        f"| enqueue before the run / top-ups during it (not in the run time) | "
+        f"{s['enqueue_s']:.1f} / {s['feed_s']:.1f} s |",
+        f"| DynamoDB write units per message (estimated) | **{s['wcu_per_msg']:.2f} WCU** |",
+        f"| DynamoDB read units per message (estimated) | {s['rcu_per_msg']:.2f} RCU |",
+        f"| DynamoDB capacity moto reported per message (placeholder values) | "
+        f"{s['reported_capacity_per_msg']:.2f} |",
+        f"| largest item, bytes (messages / control / contacts) | "
+        f"{s['max_item_bytes']['messages']} / {s['max_item_bytes']['control']} / "
+        f"{s['max_item_bytes']['contacts']} |",
+        f"| outcome: settled by the sender | {s['fates']} |",
+        f"| outcome: accepted by the simulator (ours / all) / sent twice | "
+        f"{s['accepted_by_simulator']} / {s['simulator_total']} / {s['duplicates']} |",
+        f"| outcome: messages table statuses | {s['statuses']} |",
+        f"| outcome: left in queue / DLQ | "
+        f"{s['queue_left'].get('ApproximateNumberOfMessages')}+"
+        f"{s['queue_left'].get('ApproximateNumberOfMessagesNotVisible')} / "
+        f"{s['dlq_left'].get('ApproximateNumberOfMessages')} |",
+        "",
+        "AWS requests by operation (sender's clients, then the poller's). Wire = botocore's "
+        "`before-send` to `before-parse` (loopback + moto); client = the rest of the call in "
+        "botocore on our side.",
+        "",
+        "| who | operation | calls | per message | wire ms mean / p50 | client ms mean | "
+        "WCU est. | RCU est. | errors |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for who, rows in (("sender", s["sender_ops"]), ("poller", s["poller_ops"])):
+        for r in rows:
+            retried = "" if r["attempts"] == r["calls"] else f" ({r['attempts']} attempts)"
+            lines.append(
+                f"| {who} | {r['service']} {r['operation']} | {r['calls']}{retried} | "
+                f"{r['per_message']:.2f} | {r['wire_ms_mean']:.2f} / {r['wire_ms_p50']:.2f} | "
+                f"{r['client_ms_mean']:.2f} | {r['wcu']:.0f} | {r['rcu']:.1f} | "
+                f"{r['errors'] or ''} |"
+            )
+    lines += [
+        "",
+        "Where an invocation's time goes (mean ms per invocation, the first one left out):",
+        "",
+        "| step | ms |",
+        "| --- | --- |",
+    ]
+    lines += [f"| {name} | {value:.1f} |" for name, value in s["breakdown"].items()]
+    if s["calibration"]:
+        c = s["calibration"]
+        lines += [
+            "",
+            f"moto calibration (same server, after the run): one UpdateItem alone "
+            f"{c['update_item_single_ms']:.1f} ms; ten at once from ten threads "
+            f"{c['update_item_x10_concurrent_ms']:.1f} ms for the ten.",
+        ]
+    if s["replay"]:
+        lines += [
+            "",
+            "moto's own cost per request kind: each kind the sender sent, replayed alone 40 "
+            "times one after another (wall ms median; moto process CPU ms per request), and "
+            "how many of it an invocation made on average:",
+            "",
+            "| request | per invocation | wall ms alone | moto CPU ms | moto ms per invocation |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        floor = 0.0
+        for r in s["replay"]:
+            cost = r["per_invocation"] * r["wall_ms"]
+            floor += cost
+            lines.append(
+                f"| {r['shape']} | {r['per_invocation']:.2f} | {r['wall_ms']:.2f} | "
+                f"{_fmt(r['moto_cpu_ms'], 2)} | {cost:.1f} |"
+            )
+        lines.append(f"| **DynamoDB requests of one invocation, back to back** | | | | "
+                     f"**{floor:.1f}** |")
+    return "\n".join(lines) + "\n"
+
+
+def render_profile(stats: Any, s: dict[str, Any]) -> str:
+    from benchmarks._profile import by_package, cumulative_of, top_functions
+
+    total = sum(t for _, t, _ in by_package(stats))
+    lines = [
+        "cProfile, all threads of the sender's process, whole loop (receive, invocations, "
+        "delete; profiling inflates every figure, read the shares):",
+        "",
+        "| package | own CPU s | share | calls |",
+        "| --- | --- | --- | --- |",
+    ]
+    for package, seconds, calls in by_package(stats)[:25]:
+        lines.append(f"| {package} | {seconds:.2f} | {seconds / total:.0%} | {calls} |")
+    picks = cumulative_of(
+        stats,
+        {
+            "botocore BaseClient._make_api_call (every AWS call, all threads)": (
+                "botocore/client.py",
+                "_make_api_call",
+            ),
+            "parse_record (SendRequest validation)": ("sender/records.py", "parse_record"),
+            "validate_message (generated models)": ("pixy_whatsapp/models", "validate_message"),
+            "GraphClient.send_message": ("graph/client.py", "send_message"),
+            "MessageStore.claim": ("statuses/store.py", "claim"),
+            "MessageStore.apply_status": ("statuses/store.py", "apply_status"),
+            "Limiter.reserve": ("limits/limiter.py", "reserve"),
+            "ContactStore.get_many": ("contacts/store.py", "get_many"),
+            "CircuitBreaker.check": ("breaker/breaker.py", "check"),
+            "Metrics.flush_metrics": ("aws_lambda_powertools", "flush_metrics"),
+        },
+    )
+    lines += ["", "| function (cumulative, summed over threads) | s |", "| --- | --- |"]
+    lines += [f"| {label} | {value:.2f} |" for label, value in picks.items()]
+    lines += ["", "Top 30 by own time:", "", "```", top_functions(stats, "tottime", 30), "```"]
+    return "\n".join(lines)
+
+
+HEADER = """# Benchmark results
+
+Every benchmark in `benchmarks/` is one command. Each section below names the command
+that produced it, the machine and the date, and the figures as they were recorded;
+re-running a command with `--write-results` replaces its own section and leaves the
+others alone.
+"""
+
+
+def write_results(section_key: str, title: str, body: str) -> None:
+    begin = f"<!-- BEGIN {section_key} -->"
+    end = f"<!-- END {section_key} -->"
+    block = f"{begin}\n## {title}\n\n{body}{end}\n"
+    text = RESULTS.read_text() if RESULTS.exists() else HEADER
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        text = head + block + tail.lstrip("\n")
+        if not text.endswith("\n"):
+            text += "\n"
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    RESULTS.write_text(text)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.sender_throughput",
+        description="Sender throughput against moto server and the Graph API simulator.",
+    )
+    parser.add_argument("--messages", type=int, default=2_000, help="messages to send")
+    parser.add_argument(
+        "--latency-ms", type=float, default=100.0, help="fixed Graph answer latency"
+    )
+    parser.add_argument(
+        "--write-results", action="store_true", help="record the figures in RESULTS.md"
+    )
+    parser.add_argument("--recipients", type=int, default=10, help="distinct recipients")
+    parser.add_argument("--shards", type=int, default=10, help="message group shards per WABA")
+    parser.add_argument(
+        "--category",
+        default="marketing",
+        choices=["marketing", "utility", "authentication", "service"],
+        help="marketing also makes the sender read opt-outs (the fullest path)",
+    )
+    parser.add_argument(
+        "--moto", default="process", choices=["process", "thread"], help="where moto runs"
+    )
+    parser.add_argument(
+        "--graph", default="process", choices=["process", "thread"], help="where the simulator runs"
+    )
+    parser.add_argument(
+        "--queue-depth",
+        type=int,
+        default=0,
+        help="0: enqueue everything before the run; D: keep at most D messages queued, "
+        "topping up between invocations outside the run's clock (moto's ReceiveMessage "
+        "costs grow with the queue's depth)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="cProfile every thread of the sender's process and print where its CPU goes",
+    )
+    parser.add_argument(
+        "--no-calibrate",
+        dest="calibrate",
+        action="store_false",
+        help="skip timing moto's own UpdateItem after the run",
+    )
+    args = parser.parse_args(argv)
+    if args.messages < 10 or args.messages % 10:
+        parser.error("--messages must be a positive multiple of 10")
+    if args.queue_depth < 0 or args.queue_depth % 10:
+        parser.error("--queue-depth must be 0 or a positive multiple of 10")
+    if args.recipients < 10:
+        parser.error("--recipients must be at least 10 (a batch of 10 distinct recipients)")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    when = datetime.now(UTC)
+    result = run(args)
+    summary = summarize(result)
+    body = render(summary, args, when)
+    print(body)
+    if result["profile"] is not None:
+        print(render_profile(result["profile"], summary))
+    ok = outcome_ok(summary)
+    if not ok:
+        print("OUTCOME CHECK FAILED: not every message was accepted exactly once", file=sys.stderr)
+    if args.write_results:
+        key = f"sender_throughput moto={args.moto} graph={args.graph}"
+        where = "child processes" if args.moto == args.graph == "process" else (
+            f"moto in a {args.moto}, the simulator in a {args.graph}"
+        )
+        write_results(key, f"Sender throughput ({where})", body)
+        print(f"recorded in {RESULTS.relative_to(ROOT)}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

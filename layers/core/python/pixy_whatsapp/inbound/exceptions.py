@@ -1,0 +1,19 @@
+"""Errors raised by :mod:`pixy_whatsapp.inbound`."""
+
+from __future__ import annotations
+
+
+class InboundError(Exception):
+    """Base class of every error in `pixy_whatsapp.inbound`."""
+
+
+class GuardBusy(InboundError):
+    """Another invocation is handling the same message or status right now.
+
+    The record fails and comes back after the queue's visibility timeout, by which time
+    the other invocation has finished (or its lease has run out).
+    """
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"{key} is being handled by another invocation")
+        self.key = key
