@@ -1,5 +1,8 @@
 """cProfile in every thread of this process (the sender's work runs in worker threads too).
 
+Each thread's profiler times with that thread's own CPU clock (`time.thread_time`), so
+the figures are CPU, not wall time: a thread blocked on a socket or a lock adds nothing.
+
 `cProfile.Profile.enable()` only profiles the calling thread. `threading.setprofile`
 installs a hook that every thread started afterwards calls once: it creates that
 thread's own profiler and enables it, which replaces the hook. The event loop's
@@ -15,6 +18,7 @@ import cProfile
 import io
 import pstats
 import threading
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -26,14 +30,14 @@ class AllThreadsProfile:
         self._main: cProfile.Profile | None = None
 
     def _bootstrap(self, frame: Any, event: str, arg: Any) -> None:
-        profile = cProfile.Profile()
+        profile = cProfile.Profile(time.thread_time)
         with self._lock:
             self._profiles.append(profile)
         profile.enable()
 
     def start(self) -> None:
         threading.setprofile(self._bootstrap)
-        self._main = cProfile.Profile()
+        self._main = cProfile.Profile(time.thread_time)
         self._profiles.append(self._main)
         self._main.enable()
 

@@ -954,8 +954,8 @@ def render_profile(stats: Any, s: dict[str, Any]) -> str:
 
     total = sum(t for _, t, _ in by_package(stats))
     lines = [
-        "cProfile, all threads of the sender's process, whole loop (receive, invocations, "
-        "delete; profiling inflates every figure, read the shares):",
+        "cProfile on each thread's CPU clock, all threads of the sender's process, whole loop "
+        "(receive, invocations, delete; profiling inflates every figure, read the shares):",
         "",
         "| package | own CPU s | share | calls |",
         "| --- | --- | --- | --- |",

@@ -106,6 +106,8 @@ ACCESS: Mapping[FunctionKey, Access] = MappingProxyType(
             tables={
                 TableKey.WABAS: _RW,
                 TableKey.CONTROL: _RW,
+                # shadow delivery: has the canary message seen a status webhook?
+                TableKey.MESSAGES: _R,
             },
             secrets=frozenset({SecretKey.VERIFY_TOKEN}),
             waba_tokens=TokenAccess.READ,

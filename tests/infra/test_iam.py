@@ -212,6 +212,7 @@ def test_subscriptions(synthesized: Synthesized) -> None:
         Expect(synthesized, FunctionKey.SUBSCRIPTIONS)
         .table(TableKey.WABAS, write=True)
         .table(TableKey.CONTROL, write=True)
+        .table(TableKey.MESSAGES, write=False)
         .secret(SecretKey.VERIFY_TOKEN)
         .waba_tokens("secretsmanager:GetSecretValue")
         .put_events()

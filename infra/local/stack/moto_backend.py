@@ -28,7 +28,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import httpx
 
@@ -45,24 +45,62 @@ class MotoServer(Protocol):
     def stop(self) -> None: ...
 
 
+def _make_server(port: int) -> Any:
+    """moto's WSGI app on werkzeug's threaded server, as ``ThreadedMotoServer`` builds it,
+    with the service lookup cached.
+
+    moto finds the service of every request under one process-wide lock, and the lookup
+    lists moto's package directory (``os.listdir`` plus an ``isdir`` per service) and tries
+    hundreds of URL patterns each time. Measured on the local stack: most request threads
+    of a loaded moto server waited on that lock. The answer for a given host never changes,
+    so it is computed once per host.
+    """
+    from moto import backends
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+
+    class CachedDispatcher(DomainDispatcherApplication):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__(create_backend_app)
+            self._backend_by_host: dict[str | None, Any] = {}
+
+        def get_backend_for_host(self, host: str | None) -> Any:
+            if host not in self._backend_by_host:
+                self._backend_by_host[host] = super().get_backend_for_host(host)
+            return self._backend_by_host[host]
+
+    return make_server(
+        HOST, port, CachedDispatcher(), True, request_handler=MotoRequestHandler
+    )
+
+
 class MotoThread:
-    """``ThreadedMotoServer`` in this process."""
+    """moto's server in a thread of this process."""
 
     def __init__(self, port: int = 0) -> None:
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
-        self._server.start()
-        host, bound = self._server.get_host_and_port()
-        self._url = f"http://{host}:{bound}"
+        self._server = _make_server(port)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="moto-server", daemon=True
+        )
+        self._thread.start()
+        self._url = f"http://{HOST}:{self._server.server_address[1]}"
 
     @property
     def endpoint_url(self) -> str:
         return self._url
 
     def stop(self) -> None:
-        self._server.stop()
+        self._server.shutdown()
+        self._thread.join(5)
+        self._server.server_close()
 
 
 class MotoProcess:
@@ -165,13 +203,9 @@ def _child_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="moto_backend")
     parser.add_argument("--port", type=int, default=0)
     arguments = parser.parse_args(argv)
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address=HOST, port=arguments.port, verbose=False)
-    server.start()
-    _, port = server.get_host_and_port()
-    sys.stdout.write(f"{_READY_PREFIX}{port}\n")
+    server = _make_server(arguments.port)
+    threading.Thread(target=server.serve_forever, name="moto-server", daemon=True).start()
+    sys.stdout.write(f"{_READY_PREFIX}{server.server_address[1]}\n")
     sys.stdout.flush()
     # The parent holds our stdin: EOF means it stopped us or died.
     while sys.stdin.read(4096):

@@ -1,4 +1,4 @@
-"""A moto deployment for the API Lambda, and a client that calls its handler with HTTP API events."""
+"""A moto deployment for the API Lambda, and a client calling its handler with HTTP API events."""
 
 from __future__ import annotations
 
@@ -122,10 +122,13 @@ class Deployment:
                         deduplication_id=attributes["MessageDeduplicationId"],
                     )
                 )
-                self.sqs.delete_message(
-                    QueueUrl=self.settings.outbound_queue_url,
-                    ReceiptHandle=message["ReceiptHandle"],
-                )
+            self.sqs.delete_message_batch(
+                QueueUrl=self.settings.outbound_queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(messages)
+                ],
+            )
 
     def outbound_depth(self) -> int:
         attributes = self.sqs.get_queue_attributes(

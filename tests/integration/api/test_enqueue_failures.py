@@ -167,6 +167,7 @@ def test_a_partial_failure_answers_207_with_each_message_s_outcome(
     assert failed["status"] == "failed"
     assert failed["error"]["details"] == "InternalError: injected"
     # Failed is final: the same id again is a duplicate, a new id goes through.
-    assert api.send(text("to two", id="m2", to="+15550000002")).body["messages"][0][
-        "status"
-    ] == "duplicate"
+    assert (
+        api.send(text("to two", id="m2", to="+15550000002")).body["messages"][0]["status"]
+        == "duplicate"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,7 @@ from pixy_whatsapp.contacts import Contact, ContactStore
 from pixy_whatsapp.events import EventPublisher
 from pixy_whatsapp.inbound import InboundClients, InboundProcessor, build_inbound_processor
 from pixy_whatsapp.observability import metrics
-from pixy_whatsapp.outbound import SendRequest
+from pixy_whatsapp.outbound import Category, SendRequest
 from pixy_whatsapp.settings import Settings
 from pixy_whatsapp.statuses import MessageStatus, MessageStore
 from pixy_whatsapp.webhooks import WebhookEnvelope
@@ -58,9 +59,9 @@ def create_world(
             BillingMode="PAY_PER_REQUEST",
         )
     dlq_url = sqs.create_queue(QueueName="pixy-test-inbound-dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     inbound_url = sqs.create_queue(
         QueueName="pixy-test-inbound",
         Attributes={
@@ -166,7 +167,7 @@ class World:
             MaxNumberOfMessages=10,
             MessageAttributeNames=["All"],
         )
-        return list(got.get("Messages", []))
+        return [dict(message) for message in got.get("Messages", [])]
 
     def sent_message(
         self,
@@ -178,11 +179,12 @@ class World:
     ) -> str:
         """A message the sender took: left `sending`, or accepted with ``wamid``."""
         request = SendRequest(
+            id=uuid.uuid4().hex,
             waba_id=WABA,
             phone_number_id=NUMBER_ID,
             to=to,
             message={"type": "text", "text": {"body": "your order shipped"}},
-            category=category,  # type: ignore[arg-type]
+            category=Category(category),
             client_reference="order-42",
             metadata={"campaign": "spring", "batch": 7},
         )

@@ -49,15 +49,15 @@ def sqs_event(world: World, bodies: list[str]) -> tuple[dict[str, Any], list[str
     url = world.settings.inbound_queue_url
     for body in bodies:
         world.sqs.send_message(QueueUrl=url, MessageBody=body)
-    arn = world.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    arn = world.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     received = world.sqs.receive_message(
         QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]
     )["Messages"]
     assert len(received) == len(bodies)
     by_body = {m["Body"]: m for m in received}
-    records = [
+    records: list[dict[str, Any]] = [
         {
             "messageId": by_body[body]["MessageId"],
             "receiptHandle": by_body[body]["ReceiptHandle"],
@@ -105,7 +105,8 @@ def test_only_the_record_that_failed_is_reported(world: World, inbound: ModuleTy
 
 def test_a_batch_without_failures_reports_none(world: World, inbound: ModuleType) -> None:
     event, _ = sqs_event(
-        world, [envelope(raw(message_webhook(text_message(f"wamid.H{i}", "hi", T0)))) for i in (3, 4)]
+        world,
+        [envelope(raw(message_webhook(text_message(f"wamid.H{i}", "hi", T0)))) for i in (3, 4)],
     )
     assert inbound.handler(event, LambdaContextStub()) == {"batchItemFailures": []}
     assert len(of_type(world.published(), "message.received")) == 2

@@ -84,7 +84,9 @@ def test_an_older_message_does_not_move_the_window_back(world: World) -> None:
 
 def test_a_reply_to_our_message_carries_the_original_sends_reference(world: World) -> None:
     message_id = world.sent_message(wamid="wamid.OURS")
-    reply = text_message("wamid.IN8", "yes please", T0, context={"from": "1555", "id": "wamid.OURS"})
+    reply = text_message(
+        "wamid.IN8", "yes please", T0, context={"from": "1555", "id": "wamid.OURS"}
+    )
     world.deliver(raw(message_webhook(reply)))
 
     (event,) = of_type(world.published(), "message.received")
@@ -179,7 +181,10 @@ def test_metas_user_preferences_webhook_stops_and_resumes_marketing(world: World
                 "user_preferences",
                 {
                     "messaging_product": "whatsapp",
-                    "metadata": {"display_phone_number": "15550001111", "phone_number_id": NUMBER_ID},
+                    "metadata": {
+                        "display_phone_number": "15550001111",
+                        "phone_number_id": NUMBER_ID,
+                    },
                     "contacts": [{"wa_id": USER}],
                     "user_preferences": [
                         {
@@ -205,3 +210,28 @@ def test_metas_user_preferences_webhook_stops_and_resumes_marketing(world: World
     assert world.contact(USER).opted_out_marketing is False
     events = of_type(world.published(), "account.updated")
     assert [e["field"] for e in events] == ["user_preferences", "user_preferences"]
+
+
+def test_metas_older_system_message_for_a_preference_change_is_honoured(world: World) -> None:
+    notice = {
+        "from": USER,
+        "id": "wamid.SYS1",
+        "timestamp": str(T0),
+        "type": "system",
+        "system": {
+            "body": "User requested to stop marketing messages",
+            "marketing": "stop",
+            "type": "user_preference_changed",
+        },
+    }
+    world.deliver(raw(message_webhook(notice)))
+
+    contact = world.contact(USER)
+    assert (contact.opted_out_marketing, contact.opt_out_source) == (
+        True,
+        "meta_user_preferences",
+    )
+    # Meta's notice is not the user writing: the customer-service window stays closed.
+    assert contact.last_inbound_at_ms is None
+    (event,) = of_type(world.published(), "message.received")
+    assert (event["type"], event["opt_change"]) == ("system", "opt_out")

@@ -96,7 +96,9 @@ def test_any_permutation_with_duplicates_ends_in_the_same_record(
         (d.detail_type.value, getattr(d, "status", None), d.message_id)  # type: ignore[attr-defined]
         for d in recorded.details
     )
-    expected = Counter(("message.status", value, message_id) for value in LIVES[life])
+    expected: Counter[tuple[str, str | None, str]] = Counter(
+        ("message.status", value, message_id) for value in LIVES[life]
+    )
     if life == "failed":
         expected[("message.failed", None, message_id)] = 1
     assert published == expected

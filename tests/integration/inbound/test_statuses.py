@@ -238,3 +238,12 @@ def test_received_at_is_the_webhooks_arrival(world: World) -> None:
     (event,) = of_type(world.published(), "message.status")
     assert event["received_at"].startswith("2026-01-01T00:01:40")
     assert RECEIVED_AT == 1_767_225_700_000
+
+
+def test_131050_for_a_message_sent_elsewhere_still_opts_the_recipient_out(world: World) -> None:
+    world.deliver(
+        raw(status_webhook(status("wamid.O2", "failed", T0, errors=[meta_error(131050)])))
+    )
+    assert world.contact(USER).opted_out_marketing is True
+    (failed,) = of_type(world.published(), "message.failed")
+    assert (failed["known"], failed["opted_out"]) == (False, True)

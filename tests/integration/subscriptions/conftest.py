@@ -38,9 +38,10 @@ class Aws:
     secrets: Any
 
     def token_secret(self, waba_id: str, prefix: str) -> dict[str, Any]:
-        return json.loads(
+        value: dict[str, Any] = json.loads(
             self.secrets.get_secret_value(SecretId=f"{prefix}{waba_id}")["SecretString"]
         )
+        return value
 
 
 @pytest.fixture(scope="session")

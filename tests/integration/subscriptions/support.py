@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pixy_whatsapp.settings import Settings
 
 from infra.local.graph_simulator import PhoneNumber, SimulatorConfig
@@ -175,3 +176,8 @@ class FakeLambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return 60_000
+
+
+def lambda_context() -> LambdaContext:
+    """The attributes Powertools reads from Lambda's context object."""
+    return cast("LambdaContext", FakeLambdaContext())

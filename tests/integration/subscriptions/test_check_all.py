@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import httpx
 import pytest
@@ -11,6 +11,7 @@ from pixy_whatsapp.subscriptions import (
     RegistrationFailed,
     SubscriptionManager,
     SubscriptionState,
+    WabaCheck,
     WabaRegistry,
 )
 from pydantic import SecretStr
@@ -50,8 +51,8 @@ async def register_three(manager: SubscriptionManager) -> None:
     await manager.register(WABA_C, SecretStr(TOKEN_C), phone_number_ids=[NUMBER_C])
 
 
-def results(report_checks: object) -> dict[str, CheckResult]:
-    return {check.waba_id: check.result for check in report_checks}  # type: ignore[attr-defined]
+def results(checks: Sequence[WabaCheck]) -> dict[str, CheckResult]:
+    return {check.waba_id: check.result for check in checks}
 
 
 async def test_every_registered_waba_is_verified(
@@ -215,3 +216,19 @@ async def test_a_waba_without_a_stored_token_fails_its_check(
 
     assert results(report.checks) == {WABA_A: CheckResult.FAILED, WABA_B: CheckResult.OK}
     assert emitted().total("SubscriptionCheckFailed") == 1
+
+
+async def test_one_waba_can_be_checked_on_demand(
+    manager: SubscriptionManager, sim: GraphSimulator, emitted: ReadMetrics
+) -> None:
+    await manager.register(WABA_A, SecretStr(TOKEN_A))
+    sim.drop_subscription(WABA_A)
+
+    check = await manager.verify(WABA_A)
+
+    assert check.result is CheckResult.REPAIRED
+    assert check.state is SubscriptionState.SUBSCRIBED
+    assert sim.simulation.accounts.subscription(WABA_A) is not None
+    # Only the schedule's runs feed the alarms.
+    with pytest.warns(UserWarning, match="No application metrics"):
+        assert emitted().total("SubscriptionRepaired") is None

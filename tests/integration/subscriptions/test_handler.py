@@ -25,7 +25,7 @@ from tests.integration.subscriptions.support import (
     WABA_A,
     WABA_B,
     Emitted,
-    FakeLambdaContext,
+    lambda_context,
 )
 
 HANDLER = Path(__file__).parents[3] / "functions" / "subscriptions" / "handler.py"
@@ -82,7 +82,7 @@ def test_a_scheduled_run_repairs_drift_and_emits_its_metrics(
     module = load_handler()
     capsys.readouterr()
 
-    result = module.handler(SCHEDULED_EVENT, FakeLambdaContext())
+    result = module.handler(SCHEDULED_EVENT, lambda_context())
 
     assert result == {
         "checked": 2,

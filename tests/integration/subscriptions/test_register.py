@@ -111,31 +111,26 @@ async def test_meta_refusing_records_the_waba_as_failed_with_its_code(
     assert subscription(sim, WABA_A) is None
 
 
-@pytest.mark.parametrize(
-    ("waba_id", "token", "override", "numbers"),
-    [
-        ("not-digits", TOKEN_A, None, []),
-        (WABA_A, "has a space", None, []),
-        (WABA_A, TOKEN_A, "http://hooks.example.test/plain-http", []),
-        (WABA_A, TOKEN_A, "https://example.test/" + "x" * 200, []),
-        (WABA_A, TOKEN_A, None, ["+15550001001"]),
-    ],
-)
-async def test_requests_that_cannot_be_right_store_nothing(
-    manager: SubscriptionManager,
-    aws: Aws,
-    registry: WabaRegistry,
-    waba_id: str,
-    token: str,
-    override: str | None,
-    numbers: list[str],
-) -> None:
-    with pytest.raises(InvalidRegistration):
-        await manager.register(
-            waba_id, SecretStr(token), phone_number_ids=numbers, override_callback_uri=override
-        )
+# waba_id, token, override_callback_uri, phone_number_ids: one thing wrong in each.
+INVALID_REGISTRATIONS: list[tuple[str, str, str | None, list[str]]] = [
+    ("not-digits", TOKEN_A, None, []),
+    (WABA_A, "has a space", None, []),
+    (WABA_A, TOKEN_A, "http://hooks.example.test/plain-http", []),
+    (WABA_A, TOKEN_A, "https://example.test/" + "x" * 200, []),
+    (WABA_A, TOKEN_A, None, ["+15550001001"]),
+]
 
-    assert registry.get(waba_id) is None
+
+async def test_requests_that_cannot_be_right_store_nothing(
+    manager: SubscriptionManager, aws: Aws, registry: WabaRegistry
+) -> None:
+    for waba_id, token, override, numbers in INVALID_REGISTRATIONS:
+        with pytest.raises(InvalidRegistration):
+            await manager.register(
+                waba_id, SecretStr(token), phone_number_ids=numbers, override_callback_uri=override
+            )
+
+        assert registry.get(waba_id) is None
     names = [secret["Name"] for secret in aws.secrets.list_secrets()["SecretList"]]
     assert not [name for name in names if name.startswith(SECRET_PREFIX)]
 

@@ -20,8 +20,8 @@ from tests.integration.subscriptions.support import (
     SECRET_PREFIX,
     TOKEN_A,
     WABA_A,
-    FakeLambdaContext,
     http_api_event,
+    lambda_context,
 )
 
 
@@ -51,7 +51,7 @@ def call(
 
     def call(method: str, path: str, body: Any = None, **query: str) -> Answer:
         answer = app.resolve(
-            http_api_event(method, path, body=body, query=query or None), FakeLambdaContext()
+            http_api_event(method, path, body=body, query=query or None), lambda_context()
         )
         return Answer(answer["statusCode"], answer["body"])
 
@@ -111,24 +111,24 @@ def test_meta_refusing_answers_502_with_its_code(call: Call) -> None:
     assert call("GET", f"/v1/wabas/{WABA_A}").json["state"] == "failed"
 
 
-@pytest.mark.parametrize(
-    ("changes", "status"),
-    [
-        ({"waba_id": "not-a-graph-id"}, 422),
-        ({"phone_number_ids": ["+15550001001"]}, 422),
-        ({"unexpected": "field"}, 422),
-        ({"override_callback_uri": "http://hooks.example.test/plain"}, 400),
-        ({"access_token": "two words"}, 400),
-    ],
-)
-def test_requests_that_cannot_be_right_are_4xx_and_never_echo_the_token(
-    call: Call, changes: dict[str, Any], status: int
-) -> None:
-    answer = call("POST", "/v1/wabas", register_body(**changes))
+# What each request gets wrong, and the answer it should get.
+INVALID_REQUESTS: list[tuple[dict[str, Any], int]] = [
+    ({"waba_id": "not-a-graph-id"}, 422),
+    ({"phone_number_ids": ["+15550001001"]}, 422),
+    ({"unexpected": "field"}, 422),
+    ({"access_token": ""}, 422),
+    ({"override_callback_uri": "http://hooks.example.test/plain"}, 400),
+    ({"access_token": "two words"}, 400),
+]
 
-    assert answer.status == status
-    assert TOKEN_A not in answer.raw
-    assert "two words" not in answer.raw
+
+def test_requests_that_cannot_be_right_are_4xx_and_never_echo_the_token(call: Call) -> None:
+    for changes, status in INVALID_REQUESTS:
+        answer = call("POST", "/v1/wabas", register_body(**changes))
+
+        assert answer.status == status, changes
+        assert TOKEN_A not in answer.raw
+        assert "two words" not in answer.raw
     assert call("GET", f"/v1/wabas/{WABA_A}").status == 404
 
 

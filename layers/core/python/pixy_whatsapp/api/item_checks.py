@@ -124,6 +124,10 @@ def _depth(value: Any) -> int:
     return deepest
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _storable_number(number: int | float) -> bool:
     try:
         DYNAMODB_CONTEXT.create_decimal(Decimal(repr(number)))
@@ -143,11 +147,10 @@ def metadata_problems(metadata: Mapping[str, Any]) -> list[Problem]:
     for location, item in _walk(metadata):
         if isinstance(item, Mapping) and "" in item:
             problems.append((location, "has an empty key, which DynamoDB cannot store"))
-        elif isinstance(item, int | float) and not isinstance(item, bool):
-            if not _storable_number(item):
-                problems.append(
-                    (location, "is a number DynamoDB cannot store (38 significant digits at most)")
-                )
+        elif _is_number(item) and not _storable_number(item):
+            problems.append(
+                (location, "is a number DynamoDB cannot store (38 significant digits at most)")
+            )
     return problems
 
 

@@ -9,8 +9,9 @@ Per request:
 - the others are queued, ten at a time, then recorded as `queued`, all before the
   answer, so a caller can read every message back at once;
 - a message SQS refuses is tried again at once; if it still fails it is recorded as
-  failed (`enqueue_failed`), and the later messages of the request to the same
-  recipient are held back and failed with it, so none goes out of order.
+  failed (`enqueue_failed`), and the request's messages to the same recipient in later
+  batches are held back and failed with it. (Only when SQS takes part of a batch can
+  a later message of that batch to the same recipient get ahead of a refused one.)
 
 Queue first, record second: a function stopped between the two leaves a message on
 the queue without a record, which the sender creates when it claims the message, and
@@ -76,7 +77,7 @@ class MessageService:
         self._shard_count = shard_count
         self._clock_ms = clock_ms
         self.retention_days = retention_days
-        # Up to 100 conditional writes per request: in parallel they take one round trip's
+        # Up to 100 reads and 100 writes per request: in parallel they take a round trip's
         # time instead of a hundred. The pool lives as long as the Lambda environment.
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="messages")
 

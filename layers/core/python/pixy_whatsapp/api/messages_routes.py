@@ -29,11 +29,14 @@ Takes 1 to {MAX_MESSAGES_PER_REQUEST} messages. Every message is checked first: 
 invalid the answer is 422 (400 for a body that is not JSON) naming each problem at its
 path, such as `messages[3].message.text.body`, and nothing is recorded or queued.
 
-Otherwise each message gets an entry, in the request's order: `queued` (recorded and on
-the queue), `duplicate` (its id is already known, or it repeats an earlier message of the
+Otherwise each message gets an entry, in the request's order: `queued` (on the queue and
+recorded), `duplicate` (its id is already known, or it repeats an earlier message of the
 request: not sent twice) or `failed` (the queue refused it twice; it is recorded as failed
-with reason `enqueue_failed`, and later messages of the request to the same recipient fail
-with it so none goes out of order; send them again under new ids).
+with reason `enqueue_failed`, and the request's later messages to the same recipient fail
+with it rather than go ahead of it; send them again under new ids).
+
+Give each message an `id` to make retries safe: sending the same request again then
+answers `duplicate` for every id already taken.
 
 The answer is 202 when no message failed and 207 (multi-status) when some did."""
 

@@ -22,11 +22,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
 DETAIL_VERSION: Literal["1"] = "1"
+
+# Published details always hold every key (null when unknown), so the schemas list every
+# key as required rather than marking the defaulted ones optional.
+_CONFIG = ConfigDict(frozen=True, extra="forbid", json_schema_serialization_defaults_required=True)
 
 _EVENT_ID_NAMESPACE = uuid.UUID("6f1f4bb0-53a4-4c8e-9a55-1f0c3f0e7a21")
 
@@ -48,7 +52,7 @@ def event_id(detail_type: DetailType, fact: str) -> str:
 class EventDetail(BaseModel):
     """Fields every detail carries (see the module docstring)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = _CONFIG
 
     DETAIL_TYPE: ClassVar[DetailType]
 
@@ -77,7 +81,7 @@ class EventDetail(BaseModel):
     def to_json(self) -> str:
         return self.model_dump_json()
 
-    def without_payload(self) -> EventDetail:
+    def without_payload(self) -> Self:
         """The same event with Meta's raw object left out (for events over the size limit)."""
         return self.model_copy(update={"payload": None, "payload_omitted": True})
 
@@ -85,7 +89,7 @@ class EventDetail(BaseModel):
 class MetaError(BaseModel):
     """An error Meta reported, with our classification of its code."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = _CONFIG
 
     code: int | None = Field(default=None, description="Meta's error code")
     title: str | None = None
@@ -101,7 +105,7 @@ class MetaError(BaseModel):
 class SentMessageFields(BaseModel):
     """What the original send said about a message of ours (empty when it is not ours)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = _CONFIG
 
     message_id: str | None = Field(
         default=None, description="our id of the message (the send request's id); null if unknown"
@@ -165,7 +169,7 @@ class MessageFailed(SentMessageFields, EventDetail):
 class ReplyTarget(BaseModel):
     """A message of ours that an inbound message replies or reacts to."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = _CONFIG
 
     wamid: str
     message_id: str | None = None

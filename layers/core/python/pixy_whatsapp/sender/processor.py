@@ -34,6 +34,7 @@ from pixy_whatsapp.statuses import (
     MessageStore,
     now_ms,
 )
+from pixy_whatsapp.subscriptions.shadow import DeliveryWatch
 from pixy_whatsapp.tokens import TokenNotFoundError, TokenProvider
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ class Sender:
         dlq_url: str,
         policy: SenderPolicy | None = None,
         telemetry: SenderTelemetry | None = None,
+        watch: DeliveryWatch | None = None,
         clock_ms: Callable[[], int] = now_ms,
         rng: random.Random | None = None,
     ) -> None:
@@ -91,6 +93,7 @@ class Sender:
         self._dlq_url = dlq_url
         self._policy = policy or SenderPolicy()
         self._telemetry = telemetry or SenderTelemetry()
+        self._watch = watch
         self._clock_ms = clock_ms
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
 
@@ -397,6 +400,17 @@ class Sender:
             wamid=result.wamid,
         )
         self._safely(self._breaker.record_success, Scope.NUMBER, request.phone_number_id)
+        if self._watch is not None:
+            # Shadow-delivery canary: rarely a write (at most one per number per minute).
+            await asyncio.to_thread(
+                self._safely,
+                self._watch.note_accepted,
+                request.phone_number_id,
+                request.id,
+                waba_id=request.waba_id,
+                at_ms=accepted_at,
+                message_status=result.message_status,
+            )
         self._telemetry.accepted(
             enqueue_to_accepted_ms=(
                 accepted_at - int(request.enqueued_at.timestamp() * 1000)

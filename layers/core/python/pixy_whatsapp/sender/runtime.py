@@ -18,6 +18,7 @@ from pixy_whatsapp.sender.policy import SenderPolicy
 from pixy_whatsapp.sender.processor import Sender
 from pixy_whatsapp.sender.telemetry import SenderTelemetry
 from pixy_whatsapp.statuses import MessageStore
+from pixy_whatsapp.subscriptions.shadow import DeliveryWatch
 from pixy_whatsapp.tokens import TokenProvider
 
 if TYPE_CHECKING:
@@ -79,4 +80,5 @@ def build_sender(
             max_receive_count=settings.outbound_max_receive_count,
         ),
         telemetry=telemetry,
+        watch=DeliveryWatch(clients.dynamodb, settings.control_table),
     )

@@ -16,6 +16,8 @@ from pixy_whatsapp.subscriptions.model import CheckReport
 
 
 def record_run(report: CheckReport) -> None:
+    # A shadow-delivery check that could not run leaves webhook delivery unverified, which
+    # is what the check-failed alarm is about.
     failed = len(report.failed) + (1 if report.shadow_check_failed else 0)
     metrics.add_metric(name=m.SUBSCRIPTION_CHECKS, unit=MetricUnit.Count, value=len(report.checks))
     metrics.add_metric(
