@@ -45,6 +45,25 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent not idle since boot (every process), from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / _CLOCK_TICKS
+
+
+def wait_until_quiet(max_wait_s: float, *, busy_cores: float = 0.15, window_s: float = 3.0) -> float:
+    """Wait (up to `max_wait_s`) for a window in which other processes use under
+    `busy_cores` cores; returns the busy cores of the last window."""
+    deadline = time.monotonic() + max_wait_s
+    while True:
+        before = machine_busy_seconds()
+        time.sleep(window_s)
+        busy = (machine_busy_seconds() - before) / window_s
+        if busy < busy_cores or time.monotonic() >= deadline:
+            return busy
+
+
 @contextlib.contextmanager
 def _child(args: list[str], name: str) -> Iterator[Server]:
     env = dict(os.environ)

@@ -57,7 +57,12 @@ import httpx
 from botocore.config import Config
 
 from benchmarks._aws_calls import AwsCallRecorder, max_item_bytes
-from benchmarks._servers import graph_simulator, moto_server
+from benchmarks._servers import (
+    graph_simulator,
+    machine_busy_seconds,
+    moto_server,
+    wait_until_quiet,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -299,6 +304,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     latency_s = args.latency_ms / 1000
+    quiet = None
+    if args.wait_quiet:
+        quiet = wait_until_quiet(args.wait_quiet)
+        print(f"other processes used {quiet:.2f} cores just before the run", file=sys.stderr)
     load_before = os.getloadavg()
 
     with (
@@ -371,6 +380,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         empty_polls = 0
         moto_cpu_before = moto.cpu_seconds()
         graph_cpu_before = graph.cpu_seconds()
+        busy_before = machine_busy_seconds()
+        own_cpu_before = time.process_time()
         run_started = time.perf_counter()
         try:
             while settled < args.messages:
@@ -455,12 +466,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     )
                 )
         finally:
-            run_s = time.perf_counter() - run_started - feed_s
+            wall_s = time.perf_counter() - run_started
+            run_s = wall_s - feed_s
+            busy_s = machine_busy_seconds() - busy_before
+            own_cpu_s = time.process_time() - own_cpu_before
             runner.close()
             sender._limiter.close()
             profile_stats = profiler.stop() if profiler is not None else None
         moto_cpu = _delta(moto.cpu_seconds(), moto_cpu_before)
         graph_cpu = _delta(graph.cpu_seconds(), graph_cpu_before)
+        # What the rest of the machine did meanwhile (other processes: a noisy neighbour).
+        others_cores = (busy_s - own_cpu_s - (moto_cpu or 0.0) - (graph_cpu or 0.0)) / wall_s
 
         # Outcome checks: the simulator's record and the messages table.
         accepted = httpx.get(f"{graph.url}/_sim/accepted", timeout=30).json()
@@ -514,6 +530,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "replay": replay,
         "profile": profile_stats,
         "feed_s": feed_s,
+        "others_cores": others_cores,
+        "quiet": quiet,
         "load": (load_before, load_after),
     }
 
@@ -759,6 +777,7 @@ def summarize(result: dict[str, Any]) -> dict[str, Any]:
         ),
         "sender_limited_mps": sent / sum(i.invoke_s for i in invocations) if invocations else 0,
         "load": result["load"],
+        "others_cores": result["others_cores"],
     }
 
 
@@ -788,6 +807,8 @@ def command_line(args: argparse.Namespace) -> str:
         parts.append(f"--queue-depth {args.queue_depth}")
     if args.profile:
         parts.append("--profile")
+    if args.wait_quiet:
+        parts.append(f"--wait-quiet {args.wait_quiet:g}")
     if not args.calibrate:
         parts.append("--no-calibrate")
     if args.write_results:
@@ -838,13 +859,24 @@ def render(s: dict[str, Any], args: argparse.Namespace, when: datetime) -> str:
     """The markdown section for RESULTS.md (also printed)."""
     m = machine()
     verdict = "meets" if s["mps"] >= TARGET_MPS else "MISSES"
+    in_process = [name for name, mode in (("moto", args.moto), ("the simulator", args.graph))
+                  if mode == "thread"]
+    cpu_note = (
+        f" (process CPU inside invocations, all threads; includes {' and '.join(in_process)}, "
+        "running in this process)"
+        if in_process
+        else " (process CPU inside invocations, all threads of the sender's process; moto "
+        "and the simulator run in their own processes)"
+    )
     lines = [
         f"Command: `{command_line(args)}`",
         "",
         f"- Date: {when:%Y-%m-%d %H:%M} UTC",
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}, {m['os']}; {m['python']}",
         f"- Packages: {m['packages']}",
-        f"- Load average (1 min) before / after: {s['load'][0][0]:.2f} / {s['load'][1][0]:.2f}",
+        f"- Load average (1 min) before / after: {s['load'][0][0]:.2f} / {s['load'][1][0]:.2f}; "
+        f"other processes used {s['others_cores']:.2f} of the {os.cpu_count()} cores during "
+        f"the run (busy time from /proc/stat minus ours, moto's and the simulator's)",
         f"- moto server: {args.moto}; Graph simulator: {args.graph} "
         f"(fixed {args.latency_ms:g} ms answer latency, 1,000 mps, pair limit off, no webhooks)",
         f"- {s['messages']} messages, category {args.category}, {args.recipients} recipients "
@@ -865,7 +897,7 @@ def render(s: dict[str, Any], args: argparse.Namespace, when: datetime) -> str:
         f"{s['invoke_first']:.1f}) |",
         f"| cycle (receive + invocation + delete) p50 / p95 / p99 | {s['cycle_p50']:.1f} / "
         f"{s['cycle_p95']:.1f} / {s['cycle_p99']:.1f} ms |",
-        f"| sender CPU per message | **{s['sender_cpu_ms_per_msg']:.2f} ms** "
+        f"| sender CPU per message{cpu_note} | **{s['sender_cpu_ms_per_msg']:.2f} ms** "
         f"({s['sender_cpu_ms_per_invocation']:.1f} ms per invocation of 10) |",
         f"| poller CPU per message (receive/delete, not the Lambda's) | "
         f"{s['poller_cpu_ms_per_msg']:.2f} ms |",
@@ -1044,6 +1076,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="0: enqueue everything before the run; D: keep at most D messages queued, "
         "topping up between invocations outside the run's clock (moto's ReceiveMessage "
         "costs grow with the queue's depth)",
+    )
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="first wait up to this long for the machine to be quiet (other processes "
+        "under 0.15 cores over 3 s)",
     )
     parser.add_argument(
         "--profile",

@@ -21,6 +21,7 @@ _sender = build_sender(
         dynamodb=boto3.client("dynamodb"),
         sqs=boto3.client("sqs"),
         secrets=boto3.client("secretsmanager"),
+        events=boto3.client("events"),
     ),
 )
 

@@ -41,6 +41,14 @@ _log = logging.getLogger("pixy.local.pollers")
 
 DEFAULT_WAIT_SECONDS = 1
 """Long-poll wait: short, so stopping takes about a second (moto wakes up once a second)."""
+FIFO_IDLE_SLEEP_S = 0.05
+"""FIFO queues are short-polled, with this pause after an empty receive.
+
+moto's long poll waits until the queue has *visible* messages; on a FIFO queue whose
+visible messages all belong to groups already in flight, that is at once, so the receive
+spins for its whole wait, using moto's single core while the consumers that would free
+those groups wait for it. Lambda long-polls; locally, a short poll and a short pause
+deliver the same batches without the spin."""
 _BACKOFF_ON_ERROR_S = 1.0
 
 
@@ -149,7 +157,8 @@ class QueuePoller:
         self.queue_arn = queue_arn
         self.batch_size = batch_size
         self.concurrency = max(1, concurrency)
-        self.wait_seconds = wait_seconds
+        self.fifo = queue_url.endswith(".fifo")
+        self.wait_seconds = 0 if self.fifo else wait_seconds
         self.region = clients.region
         self.stats = PollerStats()
         self._sqs = clients.session.client(
@@ -232,6 +241,8 @@ class QueuePoller:
             self.stats.add(receives=1, empty_receives=int(not messages))
             if messages:
                 self._process(messages)
+            elif self.wait_seconds == 0:
+                self._stop.wait(FIFO_IDLE_SLEEP_S)
 
     def _process(self, messages: list[dict[str, Any]]) -> None:
         records = [

@@ -52,9 +52,8 @@ def test_one_message_is_recorded_and_queued_in_its_group(
     request = SendRequest.model_validate(queued.body)
     assert request.id == accepted["id"]
     assert request.enqueued_at is not None
-    assert queued.group_id == message_group_id(
-        WABA, NUMBER, RECIPIENT, deployment.settings.shard_count
-    )
+    shard_count = deployment.settings.shard_count
+    assert queued.group_id == message_group_id(WABA, NUMBER, request.recipient_key, shard_count)
     assert queued.group_id.startswith(f"{WABA}#")
     assert queued.deduplication_id == request.deduplication_id()
 
@@ -255,12 +254,15 @@ def test_messages_to_other_numbers_go_to_their_own_groups(
     answer = api.send(text(id="a"), text(id="b", phone_number_id=OTHER_NUMBER, to="+15550009999"))
 
     assert answer.status == 202
-    groups = {q.body["id"]: q.group_id for q in deployment.drain_outbound()}
+    queued = deployment.drain_outbound()
+    groups = {q.body["id"]: q.group_id for q in queued}
+    recipients = {q.body["id"]: SendRequest.model_validate(q.body).recipient_key for q in queued}
     shards = deployment.settings.shard_count
     assert groups == {
-        "a": message_group_id(WABA, NUMBER, RECIPIENT, shards),
-        "b": message_group_id(WABA, OTHER_NUMBER, "+15550009999", shards),
+        "a": message_group_id(WABA, NUMBER, recipients["a"], shards),
+        "b": message_group_id(WABA, OTHER_NUMBER, recipients["b"], shards),
     }
+    assert recipients["a"] != recipients["b"]
 
 
 def test_float_metadata_is_stored_and_read_back_as_numbers(api: ApiClient) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from pixy_whatsapp.breaker import BreakerSettings, CircuitBreaker, DynamoDBBreakerStore
 from pixy_whatsapp.contacts import ContactStore
+from pixy_whatsapp.events import EventBridgePublisher
 from pixy_whatsapp.graph import GraphClient, GraphClientSettings, GraphTimeouts
 from pixy_whatsapp.limits import DynamoDBLimitStore, GcraPolicy, Limiter, LimitSettings
 from pixy_whatsapp.outbound import SendRequest, enqueue
@@ -91,8 +92,11 @@ class SenderHarness:
         default_factory=lambda: LimitSettings(pair=GcraPolicy.per(100, 1.0, burst=10))
     )
 
+    events: Any = None
+
     def __post_init__(self) -> None:
         self.retrying: list[dict[str, Any]] = []
+        self.events_queue_url = self._event_sink() if self.events is not None else None
         self.tables = create_tables(self.ddb)
         self.queue_url, self.dlq_url = create_queues(self.sqs)
         self.secrets.create_secret(
@@ -124,7 +128,40 @@ class SenderHarness:
             queue_url=self.queue_url,
             dlq_url=self.dlq_url,
             policy=self.policy,
+            events=(
+                EventBridgePublisher(self.events, bus_name="bus", source="pixy.whatsapp")
+                if self.events is not None
+                else None
+            ),
         )
+
+    def _event_sink(self) -> str:
+        """A bus whose rule forwards every pixy.whatsapp event to a queue the test reads."""
+        self.events.create_event_bus(Name="bus")
+        url = self.sqs.create_queue(QueueName="events")["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        self.events.put_rule(
+            Name="all", EventBusName="bus", EventPattern=json.dumps({"source": ["pixy.whatsapp"]})
+        )
+        self.events.put_targets(Rule="all", EventBusName="bus", Targets=[{"Id": "q", "Arn": arn}])
+        return str(url)
+
+    def published(self) -> list[dict[str, Any]]:
+        assert self.events_queue_url is not None
+        out: list[dict[str, Any]] = []
+        while True:
+            batch = self.sqs.receive_message(
+                QueueUrl=self.events_queue_url, MaxNumberOfMessages=10
+            ).get("Messages", [])
+            if not batch:
+                return out
+            out.extend(json.loads(m["Body"]) for m in batch)
+            for m in batch:
+                self.sqs.delete_message(
+                    QueueUrl=self.events_queue_url, ReceiptHandle=m["ReceiptHandle"]
+                )
 
     def enqueue(self, requests: Iterable[SendRequest]) -> None:
         results = enqueue(self.sqs, self.queue_url, list(requests))

@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
 import pytest
 from pixy_whatsapp.outbound import Category
 from pixy_whatsapp.sender import Fate, SenderPolicy
@@ -276,3 +277,22 @@ def test_the_number_breaker_opens_half_opens_and_closes(make_harness: Build) -> 
 
     assert h.breaker.state("number", NUMBER).state.value == "closed"
     assert len(h.simulator.accepted) == 4
+
+
+def test_the_sender_publishes_accepted_and_failed_events(make_harness: Build) -> None:
+    h: SenderHarness = make_harness(events=boto3.client("events"))
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    ok = text_request("15559900001", "hi", client_reference="order-42", metadata={"k": "v"})
+    late = text_request("15559900002", "late", not_after=past, client_reference="order-43")
+    h.enqueue([ok, late])
+
+    h.drain()
+
+    events = {e["detail"]["message_id"]: e for e in h.published()}
+    assert events[ok.id]["detail-type"] == "message.status"
+    assert events[ok.id]["detail"]["status"] == "accepted"
+    assert events[ok.id]["detail"]["client_reference"] == "order-42"
+    assert events[ok.id]["detail"]["metadata"] == {"k": "v"}
+    assert events[late.id]["detail-type"] == "message.failed"
+    assert events[late.id]["detail"]["error"]["reason"] == "expired"
+    assert events[late.id]["detail"]["client_reference"] == "order-43"

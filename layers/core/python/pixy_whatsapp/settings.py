@@ -135,7 +135,8 @@ class Settings(BaseModel):
     )
     breaker_cache_seconds: float = Field(default=2.0, ge=0, le=60)
     message_ttl_days: int = Field(default=90, ge=1, description="expires_at of message records")
-    idempotency_ttl_seconds: int = Field(default=86_400, ge=60)
+    # Meta retries a webhook for up to 7 days: remember what was processed for 8.
+    idempotency_ttl_seconds: int = Field(default=691_200, ge=60)
 
     # --- receiving ------------------------------------------------------------------------
     opt_out_keywords: Keywords = DEFAULT_OPT_OUT_KEYWORDS

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
 CONTRACT_VERSION: Literal["1"] = "1"
 
@@ -61,6 +62,19 @@ class SendRequest(BaseModel):
     not_after: datetime | None = None
     metadata: dict[str, JsonValue] = Field(default_factory=dict)
     enqueued_at: datetime | None = None
+
+    @field_validator("to")
+    @classmethod
+    def _normalize_phone(cls, value: str | None) -> str | None:
+        """Digits only, as Meta writes `from`/`wa_id`, so opt-outs and windows match."""
+        if value is None:
+            return None
+        digits = re.sub(r"[\s().+-]", "", value)
+        if not digits.isdigit() or not 5 <= len(digits) <= 20:
+            raise ValueError(
+                "'to' must be a phone number in international format, e.g. +15551234567"
+            )
+        return digits
 
     @model_validator(mode="after")
     def _check(self) -> SendRequest:

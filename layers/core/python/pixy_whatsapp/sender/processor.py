@@ -14,16 +14,26 @@ import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from pixy_whatsapp.breaker import BreakerState, CircuitBreaker, Decision, Scope
 from pixy_whatsapp.contacts import Contact, ContactStore
 from pixy_whatsapp.errors import Action, BreakerScope, ErrorClass, classify
+from pixy_whatsapp.events import (
+    DetailType,
+    EventDetail,
+    EventPublisher,
+    MessageFailed,
+    MessageStatusChanged,
+    MetaError,
+    event_id,
+)
 from pixy_whatsapp.graph import GraphAmbiguousError, GraphApiError, GraphClient, GraphNotSentError
 from pixy_whatsapp.limits import Grant, Limiter, LimitError, LimitKey, Reservation, plan_wait
 from pixy_whatsapp.observability import logger, mask_phone
-from pixy_whatsapp.outbound.contract import Category
+from pixy_whatsapp.outbound.contract import Category, SendRequest
 from pixy_whatsapp.sender.policy import SenderPolicy
 from pixy_whatsapp.sender.records import QueuedRecord, parse_record
 from pixy_whatsapp.sender.telemetry import SenderTelemetry
@@ -55,6 +65,7 @@ class _Work:
     delay_s: float = 0.0
     claimed: bool = False
     not_before_s: float = 0.0  # a booked reservation's wait, slept before sending
+    event: EventDetail | None = None  # published once the batch is settled
 
 
 @dataclass(slots=True)
@@ -79,6 +90,7 @@ class Sender:
         policy: SenderPolicy | None = None,
         telemetry: SenderTelemetry | None = None,
         watch: DeliveryWatch | None = None,
+        events: EventPublisher | None = None,
         clock_ms: Callable[[], int] = now_ms,
         rng: random.Random | None = None,
     ) -> None:
@@ -94,6 +106,7 @@ class Sender:
         self._policy = policy or SenderPolicy()
         self._telemetry = telemetry or SenderTelemetry()
         self._watch = watch
+        self._events = events
         self._clock_ms = clock_ms
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
 
@@ -112,7 +125,10 @@ class Sender:
         lanes = self._lanes(valid)
         await self._reserve(lanes)
         await asyncio.gather(*(self._send_lane(lane) for lane in lanes.values()))
-        await asyncio.to_thread(self._apply_visibility, [w for w in work if w.fate is Fate.RETRY])
+        await asyncio.gather(
+            asyncio.to_thread(self._apply_visibility, [w for w in work if w.fate is Fate.RETRY]),
+            asyncio.to_thread(self._publish, [w.event for w in work if w.event is not None]),
+        )
 
         report = BatchReport()
         for w in work:
@@ -411,6 +427,12 @@ class Sender:
                 at_ms=accepted_at,
                 message_status=result.message_status,
             )
+        w.event = MessageStatusChanged(
+            **self._event_fields(request, DetailType.MESSAGE_STATUS, accepted_at),
+            wamid=result.wamid,
+            status=MessageStatus.ACCEPTED.value,
+            message_status=MessageStatus.ACCEPTED.value,
+        )
         self._telemetry.accepted(
             enqueue_to_accepted_ms=(
                 accepted_at - int(request.enqueued_at.timestamp() * 1000)
@@ -503,6 +525,18 @@ class Sender:
             self._clock_ms(),
             error=error,
         )
+        meta_error = MetaError(
+            code=error.code,
+            title=error.title,
+            details=error.details,
+            error_class=error.error_class or "unknown",
+            reason=error.reason,
+        )
+        w.event = MessageFailed(
+            **self._event_fields(request, DetailType.MESSAGE_FAILED, self._clock_ms()),
+            error=meta_error,
+            errors=[meta_error],
+        )
         self._telemetry.failed(error.error_class or "unknown", code=error.code)
         logger.info(
             "message failed",
@@ -545,6 +579,32 @@ class Sender:
         if count_attempt:
             self._telemetry.retried()
         self._defer(w, delay)
+
+    @staticmethod
+    def _event_fields(request: SendRequest, kind: DetailType, at_ms: int) -> dict[str, Any]:
+        """What every event about one of our messages carries from its send request."""
+        return {
+            "event_id": event_id(kind, f"{request.id}|sender"),
+            "waba_id": request.waba_id,
+            "phone_number_id": request.phone_number_id,
+            "occurred_at": datetime.fromtimestamp(at_ms / 1000, UTC),
+            "message_id": request.id,
+            "known": True,
+            "client_reference": request.client_reference,
+            "metadata": request.metadata,
+            "category": request.category.value,
+            "recipient_id": request.to,
+            "recipient_user_id": request.recipient,
+        }
+
+    def _publish(self, details: list[EventDetail]) -> None:
+        """Events follow the records; losing one must not resend a message."""
+        if self._events is None or not details:
+            return
+        try:
+            self._events.publish(details)
+        except Exception:
+            logger.exception("could not publish events", extra={"count": len(details)})
 
     @staticmethod
     def _safely(action: Callable[..., object], *args: Any, **kwargs: Any) -> None:

@@ -12,6 +12,7 @@ from pixy_whatsapp.breaker import (
     DynamoDBBreakerStore,
 )
 from pixy_whatsapp.contacts import ContactStore
+from pixy_whatsapp.events import EventBridgePublisher
 from pixy_whatsapp.graph import GraphClient, GraphClientSettings, GraphTimeouts
 from pixy_whatsapp.limits import DynamoDBLimitStore, Limiter, LimitSettings
 from pixy_whatsapp.sender.policy import SenderPolicy
@@ -23,6 +24,7 @@ from pixy_whatsapp.tokens import TokenProvider
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
@@ -34,6 +36,7 @@ class SenderClients:
     dynamodb: DynamoDBClient
     sqs: SQSClient
     secrets: SecretsManagerClient
+    events: EventBridgeClient
 
 
 def build_sender(
@@ -81,4 +84,7 @@ def build_sender(
         ),
         telemetry=telemetry,
         watch=DeliveryWatch(clients.dynamodb, settings.control_table),
+        events=EventBridgePublisher(
+            clients.events, bus_name=settings.event_bus, source=settings.event_source
+        ),
     )
