@@ -8,13 +8,14 @@ INSTALLED := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help install local test test-slow lint format models synth deploy destroy clean
+.PHONY: help install local test test-slow lint format models generated synth deploy destroy clean
 
 help:
 	@echo "make local   run the whole system locally (moto server + Graph API simulator)"
 	@echo "make test    run every test"
 	@echo "make lint    ruff + mypy (strict)"
 	@echo "make models  regenerate pydantic models from Meta's OpenAPI spec"
+	@echo "make generated  regenerate docs/error-codes.md and docs/contract/"
 	@echo "make synth   synthesize the CDK app into cdk.out"
 	@echo "make deploy  deploy with the pinned CDK CLI"
 
@@ -54,6 +55,12 @@ format: $(INSTALLED)
 
 models: $(INSTALLED)
 	$(BIN)/python -m tools.generate_models
+
+# Generated documents: the error table, the queue/API contracts and the event schemas.
+generated: $(INSTALLED)
+	$(BIN)/python -m pixy_whatsapp.errors.docs
+	$(BIN)/python -m pixy_whatsapp.api.export_contracts
+	$(BIN)/python -m pixy_whatsapp.events.export_schemas
 
 constraints: | $(UV)
 	$(UV) pip compile --quiet --no-header --no-annotate --universal --python-version 3.11 \

@@ -212,14 +212,21 @@ def shape_of(service: str, operation: str, params: dict[str, Any]) -> str:
         return f"{service} {operation}"
     table = str(params.get("TableName", ""))
     if operation == "BatchGetItem":
-        tables = ",".join(sorted(params.get("RequestItems", {})))
-        return f"BatchGetItem {tables} x{sum(len(v.get('Keys', [])) for v in params.get('RequestItems', {}).values())}"
+        requested = params.get("RequestItems", {})
+        keys = sum(len(v.get("Keys", [])) for v in requested.values())
+        return f"BatchGetItem {','.join(sorted(requested))} x{keys}"
     pk = str(params.get("Key", {}).get("pk", {}).get("S", ""))
-    family = "#".join(pk.split("#")[:2]) if pk.startswith(("limit#", "breaker#", "config#")) else pk.split("#")[0]
+    family = (
+        "#".join(pk.split("#")[:2])
+        if pk.startswith(("limit#", "breaker#", "config#"))
+        else pk.split("#")[0]
+    )
     what = ""
     if operation == "UpdateItem":
         expression = str(params.get("UpdateExpression", ""))
-        what = " claim" if ":sending" in expression else " status" if "#t = :at" in expression else ""
+        what = (
+            " claim" if ":sending" in expression else " status" if "#t = :at" in expression else ""
+        )
     return f"{operation} {table} {family}{what}".strip()
 
 

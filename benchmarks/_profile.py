@@ -42,7 +42,7 @@ class AllThreadsProfile:
         self._main.enable()
 
     def stop(self) -> pstats.Stats:
-        threading.setprofile(None)  # type: ignore[arg-type]
+        threading.setprofile(None)
         if self._main is not None:
             self._main.disable()
         stats = pstats.Stats(self._profiles[0], stream=io.StringIO())

@@ -33,7 +33,12 @@ def serve_moto() -> None:
     host, port = server.get_host_and_port()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    threading.Thread(target=lambda: (_wait_for_stdin_eof(), stop.set()), daemon=True).start()
+
+    def stop_at_eof() -> None:
+        _wait_for_stdin_eof()
+        stop.set()
+
+    threading.Thread(target=stop_at_eof, daemon=True).start()
     print(f"READY http://{host}:{port}", flush=True)
     stop.wait()
     server.stop()

@@ -52,7 +52,9 @@ def machine_busy_seconds() -> float:
     return (sum(fields[:8]) - idle) / _CLOCK_TICKS
 
 
-def wait_until_quiet(max_wait_s: float, *, busy_cores: float = 0.15, window_s: float = 3.0) -> float:
+def wait_until_quiet(
+    max_wait_s: float, *, busy_cores: float = 0.15, window_s: float = 3.0
+) -> float:
     """Wait (up to `max_wait_s`) for a window in which other processes use under
     `busy_cores` cores; returns the busy cores of the last window."""
     deadline = time.monotonic() + max_wait_s
@@ -70,7 +72,7 @@ def _child(args: list[str], name: str) -> Iterator[Server]:
     env["PYTHONPATH"] = os.pathsep.join(
         [str(ROOT), str(ROOT / "layers" / "core" / "python"), env.get("PYTHONPATH", "")]
     )
-    process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+    process = subprocess.Popen(
         [sys.executable, "-m", "benchmarks._serve", *args],
         cwd=ROOT,
         env=env,

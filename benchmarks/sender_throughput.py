@@ -69,7 +69,7 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 WABA = "2001"
 NUMBER = "1001"
-TOKEN = "bench-token"  # noqa: S105 - the local simulator's stand-in token
+TOKEN = "bench-token"
 SECRET_PREFIX = "pixy/bench/waba/"
 REGION = "us-east-1"
 TARGET_MPS = 85.0
@@ -83,12 +83,13 @@ GSI_KEYS = {TABLES["messages"]: {"wamid"}}
 
 def aws_client(service: str, endpoint: str, **config: Any) -> Any:
     # Explicit dummy credentials: never pick up a real profile, never reach AWS.
-    return boto3.session.Session().client(
+    session: Any = boto3.session.Session()
+    return session.client(
         service,
         endpoint_url=endpoint,
         region_name=REGION,
         aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106 - moto's dummy key
+        aws_secret_access_key="testing",
         config=Config(**config) if config else None,
     )
 
@@ -124,9 +125,9 @@ def create_queues(sqs: Any) -> tuple[str, str, str]:
         QueueName="bench-outbound-dlq.fifo",
         Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "false"},
     )["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     queue_url = sqs.create_queue(
         QueueName="bench-outbound.fifo",
         Attributes={
@@ -138,9 +139,7 @@ def create_queues(sqs: Any) -> tuple[str, str, str]:
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 100}),
         },
     )["QueueUrl"]
-    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])[
-        "Attributes"
-    ]
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
     assert attributes["DeduplicationScope"] == "messageGroup", attributes
     assert attributes["FifoThroughputLimit"] == "perMessageGroupId", attributes
     return queue_url, dlq_url, attributes["QueueArn"]
@@ -519,7 +518,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "poller_calls": poller_calls,
         "moto_cpu_s": moto_cpu,
         "graph_cpu_s": graph_cpu,
-        "accepted_by_simulator": len([m for m in accepted if m["biz_opaque_callback_data"] in ours]),
+        "accepted_by_simulator": len(
+            [m for m in accepted if m["biz_opaque_callback_data"] in ours]
+        ),
         "simulator_total": len(accepted),
         "duplicates": duplicates,
         "statuses": dict(statuses),
@@ -572,7 +573,10 @@ def calibrate(endpoint: str, rounds: int = 30) -> dict[str, float]:
 
 
 def replay_shapes(
-    moto: Any, captured: dict[str, tuple[str, dict[str, Any]]], counts: Counter[str], invocations: int,
+    moto: Any,
+    captured: dict[str, tuple[str, dict[str, Any]]],
+    counts: Counter[str],
+    invocations: int,
     repeats: int = 40,
 ) -> list[dict[str, Any]]:
     """Each kind of DynamoDB request the sender made, replayed alone, one after another.
@@ -596,10 +600,8 @@ def replay_shapes(
             if "Key" in call:
                 call["Key"]["pk"]["S"] += f"#replay{i}"
             started = time.perf_counter()
-            try:
+            with contextlib.suppress(ddb.exceptions.ConditionalCheckFailedException):
                 method(**call)
-            except ddb.exceptions.ConditionalCheckFailedException:
-                pass
             walls.append(time.perf_counter() - started)
         cpu = _delta(moto.cpu_seconds(), cpu_before)
         rows.append(
@@ -626,7 +628,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def breakdown(events: list[tuple[int, str, float, float]], invocations: list[Invocation]) -> dict:
+def breakdown(
+    events: list[tuple[int, str, float, float]], invocations: list[Invocation]
+) -> dict[str, float]:
     """Mean wall time per step of an invocation (the first, cold one left out)."""
     by_invocation: dict[int, list[tuple[str, float, float]]] = {}
     for index, name, started, ended in events:
@@ -639,7 +643,9 @@ def breakdown(events: list[tuple[int, str, float, float]], invocations: list[Inv
     for inv in invocations[1:]:
         steps = by_invocation.get(inv.index, [])
 
-        def spans(name: str, steps: list[tuple[str, float, float]] = steps) -> list[tuple[float, float]]:
+        def spans(
+            name: str, steps: list[tuple[str, float, float]] = steps
+        ) -> list[tuple[float, float]]:
             return [(s, e) for n, s, e in steps if n == name]
 
         round1 = spans("claims") + spans("contacts") + spans("breakers")
@@ -663,9 +669,15 @@ def breakdown(events: list[tuple[int, str, float, float]], invocations: list[Inv
         add("Graph calls (first start -> last answer)", last_graph_end - first_graph)
         add("  one Graph call, mean", statistics.mean(e - s for s, e in graph))
         last_lane_end = max(e for _, e in lanes)
-        add("round 3: last Graph answer -> last `accepted` write done", last_lane_end - last_graph_end)
+        add(
+            "round 3: last Graph answer -> last `accepted` write done",
+            last_lane_end - last_graph_end,
+        )
         if writes:
-            add("  one `accepted` write, mean (in its thread)", statistics.mean(e - s for s, e in writes))
+            add(
+                "  one `accepted` write, mean (in its thread)",
+                statistics.mean(e - s for s, e in writes),
+            )
         add(
             "after the lanes (visibility, report, metrics flush)",
             inv.ended - last_lane_end,
@@ -782,7 +794,7 @@ def summarize(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def outcome_ok(s: dict[str, Any]) -> bool:
-    return (
+    return bool(
         s["fates"].get("done", 0) == s["messages"]
         and s["accepted_by_simulator"] == s["messages"]
         and s["duplicates"] == 0
@@ -859,8 +871,11 @@ def render(s: dict[str, Any], args: argparse.Namespace, when: datetime) -> str:
     """The markdown section for RESULTS.md (also printed)."""
     m = machine()
     verdict = "meets" if s["mps"] >= TARGET_MPS else "MISSES"
-    in_process = [name for name, mode in (("moto", args.moto), ("the simulator", args.graph))
-                  if mode == "thread"]
+    in_process = [
+        name
+        for name, mode in (("moto", args.moto), ("the simulator", args.graph))
+        if mode == "thread"
+    ]
     cpu_note = (
         f" (process CPU inside invocations, all threads; includes {' and '.join(in_process)}, "
         "running in this process)"
@@ -976,8 +991,9 @@ def render(s: dict[str, Any], args: argparse.Namespace, when: datetime) -> str:
                 f"| {r['shape']} | {r['per_invocation']:.2f} | {r['wall_ms']:.2f} | "
                 f"{_fmt(r['moto_cpu_ms'], 2)} | {cost:.1f} |"
             )
-        lines.append(f"| **DynamoDB requests of one invocation, back to back** | | | | "
-                     f"**{floor:.1f}** |")
+        lines.append(
+            f"| **DynamoDB requests of one invocation, back to back** | | | | **{floor:.1f}** |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -1119,11 +1135,18 @@ def main(argv: list[str] | None = None) -> int:
     if not ok:
         print("OUTCOME CHECK FAILED: not every message was accepted exactly once", file=sys.stderr)
     if args.write_results:
-        key = f"sender_throughput moto={args.moto} graph={args.graph}"
-        where = "child processes" if args.moto == args.graph == "process" else (
-            f"moto in a {args.moto}, the simulator in a {args.graph}"
+        key = f"sender_throughput moto={args.moto} graph={args.graph} depth={args.queue_depth}"
+        where = (
+            "moto and the simulator in child processes"
+            if args.moto == args.graph == "process"
+            else f"moto in a {args.moto}, the simulator in a {args.graph}"
         )
-        write_results(key, f"Sender throughput ({where})", body)
+        feed = (
+            "all messages queued up front"
+            if args.queue_depth == 0
+            else f"queue kept {args.queue_depth} deep"
+        )
+        write_results(key, f"Sender throughput: {where}, {feed}", body)
         print(f"recorded in {RESULTS.relative_to(ROOT)}")
     return 0 if ok else 1
 

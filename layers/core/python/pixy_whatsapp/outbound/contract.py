@@ -15,7 +15,15 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    field_validator,
+    model_validator,
+)
 
 CONTRACT_VERSION: Literal["1"] = "1"
 
@@ -57,11 +65,12 @@ class SendRequest(BaseModel):
         )
     )
     category: Category = Category.SERVICE
-    idempotency_key: Annotated[str | None, Field(min_length=1, max_length=128)] = None
+    # It becomes the SQS deduplication id, which takes printable ASCII only.
+    idempotency_key: Annotated[str | None, Field(pattern=r"^[!-~]{1,128}$")] = None
     client_reference: Annotated[str | None, Field(max_length=256)] = None
-    not_after: datetime | None = None
+    not_after: AwareDatetime | None = None
     metadata: dict[str, JsonValue] = Field(default_factory=dict)
-    enqueued_at: datetime | None = None
+    enqueued_at: AwareDatetime | None = None
 
     @field_validator("to")
     @classmethod
@@ -113,10 +122,14 @@ class SendRequest(BaseModel):
         return body
 
     def deduplication_id(self) -> str:
-        """The FIFO deduplication id: the client's key, else a hash of the request."""
+        """The FIFO deduplication id: the client's key, else a hash of the request.
+
+        The hash includes our id: two requests with the same content are two messages
+        unless they are the same request sent again.
+        """
         if self.idempotency_key is not None:
             return self.idempotency_key
-        canonical = self.model_dump_json(exclude={"id", "enqueued_at"})
+        canonical = self.model_dump_json(exclude={"enqueued_at"})
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def is_expired(self, now: datetime | None = None) -> bool:

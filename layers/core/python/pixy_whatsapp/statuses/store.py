@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,17 @@ def _item(raw: dict[str, Any] | None) -> dict[str, Any]:
     if not raw:
         return {}
     return {k: _deserializer.deserialize(v) for k, v in raw.items()}
+
+
+def _decimals(value: Any) -> Any:
+    """DynamoDB takes numbers as Decimal, never float."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _decimals(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decimals(v) for v in value]
+    return value
 
 
 def now_ms() -> int:
@@ -101,7 +113,7 @@ class MessageStore:
             "phone_number_id": request.phone_number_id,
             "recipient": request.recipient_key,
             "category": request.category.value,
-            "metadata": request.metadata,
+            "metadata": _decimals(request.metadata),
         }
         if request.client_reference is not None:
             values["client_reference"] = request.client_reference
