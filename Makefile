@@ -8,6 +8,8 @@ INSTALLED := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE :=
 
+
+.PHONY: bench-deps
 .PHONY: help install local test test-slow lint format models generated synth deploy destroy clean
 
 help:
@@ -64,7 +66,16 @@ generated: $(INSTALLED)
 
 constraints: | $(UV)
 	$(UV) pip compile --quiet --no-header --no-annotate --universal --python-version 3.11 \
-		--group pyproject.toml:dev --group pyproject.toml:infra --group pyproject.toml:local pyproject.toml -o requirements/constraints.txt
+		--group pyproject.toml:dev --group pyproject.toml:infra --group pyproject.toml:local --group pyproject.toml:bench pyproject.toml -o requirements/constraints.txt
+
+# Benchmarks compare with pywa, which is installed for them only.
+BENCH_INSTALLED := $(VENV)/.bench-installed
+$(BENCH_INSTALLED): $(INSTALLED)
+	$(UV) pip install --quiet --python $(BIN)/python --compile-bytecode \
+		--constraints requirements/constraints.txt -e . --group bench
+	touch $@
+
+bench-deps: $(BENCH_INSTALLED)
 
 clean:
 	rm -rf $(VENV) .tools cdk.out .pytest_cache .mypy_cache .ruff_cache
