@@ -25,6 +25,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from pixy_whatsapp import __version__
 from pixy_whatsapp.api import health_routes, messages_routes
 from pixy_whatsapp.api.error_responses import (
+    INVALID_REQUEST,
     error_proxy_response,
     register_error_handlers,
     unsupported_media_type,
@@ -154,6 +155,7 @@ def refuse_unreadable_body(event: Mapping[str, Any]) -> dict[str, Any] | None:
                     error="the request body is not UTF-8 text",
                     details=[ErrorDetail(path="body", message="must be JSON in UTF-8")],
                 ),
+                INVALID_REQUEST,
             )
     return None
 

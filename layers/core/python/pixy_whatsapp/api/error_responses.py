@@ -38,20 +38,37 @@ _MESSAGES = {
 }
 
 
-def error_response(status: HTTPStatus | int, body: ErrorBody) -> Response[str]:
+# Answers made before or without a route (unreadable body, no such route) may be for a
+# path whose documented 400/404 body is the WABA routes' one, which also requires `code`;
+# they carry it (an extra key to `ErrorBody`), so they match every shape documented there.
+INVALID_REQUEST = "invalid_request"
+NOT_FOUND = "not_found"
+
+
+def _dump(body: ErrorBody, code: str | None) -> str:
+    if code is None:
+        return body.model_dump_json()
+    return json.dumps({**body.model_dump(mode="json"), "code": code})
+
+
+def error_response(
+    status: HTTPStatus | int, body: ErrorBody, code: str | None = None
+) -> Response[str]:
     return Response(
         status_code=int(status),
         content_type=content_types.APPLICATION_JSON,
-        body=body.model_dump_json(),
+        body=_dump(body, code),
     )
 
 
-def error_proxy_response(status: HTTPStatus, body: ErrorBody) -> dict[str, Any]:
+def error_proxy_response(
+    status: HTTPStatus, body: ErrorBody, code: str | None = None
+) -> dict[str, Any]:
     """An answer in API Gateway's HTTP API format, for requests refused before routing."""
     return {
         "statusCode": int(status),
         "headers": {"Content-Type": content_types.APPLICATION_JSON},
-        "body": body.model_dump_json(),
+        "body": _dump(body, code),
         "isBase64Encoded": False,
     }
 
@@ -103,14 +120,16 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
         details = validation_details(errors)
         if any(e.get("type") == "json_invalid" for e in errors):
             status, summary = HTTPStatus.BAD_REQUEST, "the request body is not valid JSON"
+            code: str | None = INVALID_REQUEST
         else:
             status = HTTPStatus.UNPROCESSABLE_ENTITY
             summary = (
                 f"the request is invalid ({len(details)} problem"
                 f"{'' if len(details) == 1 else 's'}); nothing was done"
             )
+            code = None
         logger.info("request refused", extra={"status": int(status), "problems": len(details)})
-        return error_response(status, ErrorBody(error=summary, details=details))
+        return error_response(status, ErrorBody(error=summary, details=details), code)
 
     def unsupported_type(error: RequestUnsupportedContentType) -> Response[str]:
         return error_response(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, unsupported_media_type())
@@ -124,12 +143,14 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
         event = app.current_event
         if error.msg != NotFoundError().msg:  # raised by a route, with its own reason
             return error_response(HTTPStatus.NOT_FOUND, ErrorBody(error=str(error.msg)))
+        # A path no route takes can still look like a documented one (`/v1/wabas/%C2%84`).
         return error_response(
             HTTPStatus.NOT_FOUND,
             ErrorBody(
                 error=f"no route for {event.http_method} {event.path}",
                 details=[ErrorDetail(path="path", message="see GET /v1/openapi.json")],
             ),
+            NOT_FOUND,
         )
 
     def service_error(error: ServiceError) -> Response[str]:

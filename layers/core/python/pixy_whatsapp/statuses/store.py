@@ -126,7 +126,7 @@ class MessageStore:
         at = at_ms if at_ms is not None else now_ms()
         item = {
             "pk": f"msg#{request.id}",
-            **self._descriptive(request),
+            "req": self._descriptive(request),
             "st": MessageStatus.QUEUED.value,
             "rk": RANK[MessageStatus.QUEUED],
             "t_queued": at,
@@ -146,24 +146,22 @@ class MessageStore:
     def claim(self, request: SendRequest, at_ms: int | None = None) -> Claim:
         """Move a queued (or unknown) message to `sending`; one conditional write."""
         at = at_ms if at_ms is not None else now_ms()
-        descriptive = self._descriptive(request)
-        sets = ", ".join(f"#{k} = if_not_exists(#{k}, :{k})" for k in descriptive)
+        # Few clauses on purpose: the request's own fields travel as one map (`req`), the
+        # same on every claim of the same request. Claims run once per message on the
+        # hot path, and expression size is what an update's cost grows with.
         try:
             response = self._ddb.update_item(
                 TableName=self._table,
                 Key=_key(request.id),
                 UpdateExpression=(
-                    f"SET {sets}, st = :sending, rk = :rk_sending, sending_at_ms = :now, "
-                    "attempts = if_not_exists(attempts, :zero) + :one, "
-                    "t_queued = if_not_exists(t_queued, :now), "
-                    "t_sending = if_not_exists(t_sending, :now), expires_at = :exp "
-                    "REMOVE ambiguous"
+                    "SET req = if_not_exists(req, :req), st = :sending, rk = :rk_sending, "
+                    "sending_at_ms = :now, attempts = if_not_exists(attempts, :zero) + :one, "
+                    "t_queued = if_not_exists(t_queued, :now), expires_at = :exp"
                 ),
                 ConditionExpression="attribute_not_exists(rk) OR rk = :rk_queued",
-                ExpressionAttributeNames={f"#{k}": k for k in descriptive},
                 ExpressionAttributeValues=_values(
                     {
-                        **{f":{k}": v for k, v in descriptive.items()},
+                        ":req": self._descriptive(request),
                         ":sending": MessageStatus.SENDING.value,
                         ":rk_sending": RANK[MessageStatus.SENDING],
                         ":rk_queued": RANK[MessageStatus.QUEUED],
@@ -173,7 +171,7 @@ class MessageStore:
                         ":exp": self._expires_at(at),
                     }
                 ),
-                ReturnValues="ALL_NEW",
+                ReturnValues="UPDATED_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except self._ddb.exceptions.ConditionalCheckFailedException as exc:
@@ -362,10 +360,16 @@ class MessageStore:
             Limit=1,
         )
         items = response.get("Items", [])
-        return str(_item(items[0])["id"]) if items else None
+        # The index projects keys only: the id is the table key without its prefix.
+        return str(items[0]["pk"]["S"]).removeprefix("msg#") if items else None
 
 
-def _record(item: dict[str, Any]) -> MessageRecord:
+def _record(raw: dict[str, Any]) -> MessageRecord:
+    # The send request's fields live in `req`; fields written on their own (by a status
+    # that arrived before the message was known) sit beside it.
+    item = {**(raw.get("req") or {}), **raw}
+    if "sending_at_ms" in item:  # the latest attempt's start stands for `sending`
+        item.setdefault("t_sending", item["sending_at_ms"])
     history = sorted(
         (
             StatusEntry(status=s, at_ms=int(item[f"t_{s.value}"]))
