@@ -38,6 +38,9 @@ from pixy_whatsapp.models.exceptions import WebhookParseError
 from pixy_whatsapp.models.problems import json_path
 
 WHATSAPP_OBJECT = "whatsapp_business_account"
+# Meta's payloads nest about a dozen levels. pydantic keeps deeper unknown values but
+# cannot dump them again past about 250 levels, so such a body is refused, not half-kept.
+MAX_NESTING = 100
 
 WebhookPayload = spec.WebhookPayload
 WebhookEntry = spec.Entry
@@ -66,6 +69,8 @@ def parse_webhook(body: bytes | str | Mapping[str, Any]) -> WebhookPayload:
         raise WebhookParseError("`entry` is missing")
     if not isinstance(document["entry"], list):
         raise WebhookParseError(f"`entry` is not a list (got {_json_kind(document['entry'])})")
+    if _nested_deeper_than(document, MAX_NESTING):
+        raise WebhookParseError(f"body is nested deeper than {MAX_NESTING} levels")
     try:
         return WebhookPayload.model_validate(document)
     except ValidationError as exc:
@@ -73,6 +78,10 @@ def parse_webhook(body: bytes | str | Mapping[str, Any]) -> WebhookPayload:
         count = exc.error_count()
         more = f" (and {count - 1} more)" if count > 1 else ""
         raise WebhookParseError(f"{json_path(first['loc'])}: {first['msg']}{more}") from exc
+    except (ValueError, RecursionError) as exc:
+        # Only a decoded document a JSON parser would not produce gets here: an integer
+        # too long to turn into text, nesting deeper than the interpreter goes.
+        raise WebhookParseError(f"body cannot be read ({type(exc).__name__})") from exc
 
 
 def _decode(body: bytes | str) -> Any:
@@ -82,6 +91,27 @@ def _decode(body: bytes | str) -> Any:
         raise WebhookParseError(f"body is not UTF-8 text ({exc.reason})") from exc
     except json.JSONDecodeError as exc:
         raise WebhookParseError(f"body is not JSON ({exc.msg} at char {exc.pos})") from exc
+    except RecursionError as exc:
+        raise WebhookParseError("body is nested too deeply to read") from exc
+    except ValueError as exc:  # an integer longer than Python converts (4,300 digits)
+        raise WebhookParseError(f"body has a number that cannot be read ({exc})") from exc
+
+
+def _nested_deeper_than(document: Any, limit: int) -> bool:
+    """Whether objects and arrays nest more than `limit` deep (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, Mapping):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _json_kind(value: Any) -> str:

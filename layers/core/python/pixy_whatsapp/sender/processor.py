@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from pixy_whatsapp.breaker import BreakerState, CircuitBreaker, Decision, Scope
 from pixy_whatsapp.contacts import Contact, ContactStore
 from pixy_whatsapp.errors import Action, BreakerScope, ErrorClass, classify
@@ -35,7 +37,12 @@ from pixy_whatsapp.limits import Grant, Limiter, LimitError, LimitKey, Reservati
 from pixy_whatsapp.observability import logger, mask_phone
 from pixy_whatsapp.outbound.contract import Category, SendRequest
 from pixy_whatsapp.sender.policy import SenderPolicy
-from pixy_whatsapp.sender.records import QueuedRecord, parse_record
+from pixy_whatsapp.sender.records import (
+    QueuedRecord,
+    dead_letter_attributes,
+    parse_record,
+    sqs_text,
+)
 from pixy_whatsapp.sender.telemetry import SenderTelemetry
 from pixy_whatsapp.statuses import (
     ClaimOutcome,
@@ -174,22 +181,36 @@ class Sender:
         w.claimed = True
 
     async def _bury(self, w: _Work) -> None:
-        """Poison goes to the DLQ with its reason; its id, if any, is marked failed."""
+        """Poison goes to the DLQ with its reason; its id, if any, is marked failed.
+
+        If the DLQ will not take it, only this record goes back to the queue (SQS's own
+        redrive moves it after maxReceiveCount): one bad body never fails the batch.
+        """
         reason = w.record.poison_reason or "unreadable"
-        await asyncio.to_thread(
-            self._sqs.send_message,
-            QueueUrl=self._dlq_url,
-            MessageBody=w.record.body or "<empty>",
-            MessageGroupId="poison",
-            MessageDeduplicationId=w.record.record_id,
-            MessageAttributes={
-                "reason": {"DataType": "String", "StringValue": reason[:1024]},
-                "source_message_id": {"DataType": "String", "StringValue": w.record.record_id},
-            },
-        )
-        if w.record.poison_message_id:
-            error = MessageError(reason="invalid", details=reason[:1024], error_class="invalid")
+        body = w.record.body or "<empty>"
+        attributes = dead_letter_attributes(body, reason, w.record.record_id)
+        try:
             await asyncio.to_thread(
+                self._sqs.send_message,
+                QueueUrl=self._dlq_url,
+                MessageBody=body,
+                MessageGroupId="poison",
+                MessageDeduplicationId=w.record.record_id,
+                MessageAttributes=attributes,
+            )
+        except (BotoCoreError, ClientError):
+            logger.exception("could not move an invalid send request to the DLQ")
+            self._defer(w, self._backoff(w.record.receive_count))
+            return
+        if "reason" not in attributes:
+            logger.error("invalid send request moved to the DLQ without its reason: too large")
+        if w.record.poison_message_id:
+            error = MessageError(
+                reason="invalid", details=sqs_text(reason[:1024]), error_class="invalid"
+            )
+            # The body is safe in the DLQ: a record that cannot be written is only logged.
+            await asyncio.to_thread(
+                self._safely,
                 self._messages.apply_status,
                 w.record.poison_message_id,
                 MessageStatus.FAILED,
