@@ -26,6 +26,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from pixy_whatsapp.api.models import ErrorDetail
+from pixy_whatsapp.errors import classify
 from pixy_whatsapp.settings import Settings
 from pixy_whatsapp.subscriptions import (
     CALLBACK_URI_MAX_CHARS,
@@ -263,6 +264,13 @@ _FAILURE_STATUS = {
 }
 
 
+def _failure_status(kind: FailureKind, meta_code: int | None) -> HTTPStatus:
+    """Meta refusing the caller's WABA id or token is the caller's to fix: 400, not 502."""
+    if kind is FailureKind.META_REFUSED and not classify(meta_code, http_status=400).retryable:
+        return HTTPStatus.BAD_REQUEST
+    return _FAILURE_STATUS[kind]
+
+
 @router.post(
     "/v1/wabas",
     summary="Register a WABA: store its token, subscribe this app to its webhooks, verify",
@@ -290,10 +298,13 @@ def register_waba(request: RegisterWabaRequest) -> Response[dict[str, Any]]:
             HTTPStatus.BAD_REQUEST, str(invalid), "invalid_request", path=invalid.field or "body"
         )
     except RegistrationFailed as failed:
+        status = _failure_status(failed.kind, failed.meta_code)
         return _error(
-            _FAILURE_STATUS[failed.kind],
+            status,
             failed.reason,
             failed.kind.value,
+            # A 400 is about what the caller sent: the WABA id or its token.
+            path="body" if status == HTTPStatus.BAD_REQUEST else None,
             meta_code=failed.meta_code,
             meta_message=failed.meta_message,
             record=failed.record,
