@@ -5,14 +5,13 @@
 
 What it does:
 
-1. starts moto server on 127.0.0.1 (DynamoDB, SQS, Secrets Manager) and the Graph API
-   simulator on 127.0.0.1 with a fixed answer latency, 1,000 mps per number and no
-   pair limit, each in a child process by default (`--moto thread` / `--graph thread`
-   run them in threads of this process instead, sharing its GIL and CPU);
-2. creates what the sender needs as the stack does: the FIFO outbound queue (content
-   deduplication off, `DeduplicationScope=messageGroup`, `FifoThroughputLimit=
-   perMessageGroupId`) with its FIFO DLQ, the messages table (pk + GSI `by-wamid` on
-   `wamid`), the control and contacts tables, and the WABA's token secret;
+1. starts moto server on 127.0.0.1 (DynamoDB, SQS, Secrets Manager, EventBridge, S3)
+   and the Graph API simulator on 127.0.0.1 with a fixed answer latency, 1,000 mps per
+   number and no pair limit, each in a child process by default (`--moto thread` /
+   `--graph thread` run them in threads of this process instead, sharing its GIL and CPU);
+2. creates the stack's resources from `infra.topology`, as the local stack does (tables,
+   the messages table's `by-wamid` index, the FIFO outbound queue with its DLQ and the
+   high-throughput attributes, the event bus, the secrets) and the WABA's token;
 3. enqueues N messages with `pixy_whatsapp.outbound.enqueue`, round-robin over 10
    recipients that fall into 10 different shards (`--shards 10`), so every SQS batch
    of 10 holds 10 distinct recipients in 10 message groups (checked on every batch);
@@ -25,10 +24,11 @@ What it does:
    from botocore events), invocation duration percentiles, where an invocation's time
    goes, and the outcome check (all accepted, none sent twice by the simulator's record).
 
-The sender is wired like `pixy_whatsapp.sender.runtime.build_sender` (the Lambda's
-wiring), with the limits the issue asks for: 1,000 mps on the number and a pair policy
-of 100/s with a burst of 10, which this run (one message per recipient per batch)
-never reaches.
+The sender is built by `pixy_whatsapp.sender.runtime.build_sender`, the Lambda's own
+wiring (events, delivery watch, telemetry included), from `Settings` naming those
+resources; only its limiter is replaced, with the limits the issue asks for: 1,000 mps
+on the number and a pair policy of 100/s with a burst of 10, which this run (one
+message per recipient per batch) never reaches.
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ from benchmarks._servers import (
     moto_server,
     wait_until_quiet,
 )
+from infra.topology import QueueKey
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -70,12 +71,9 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 WABA = "2001"
 NUMBER = "1001"
 TOKEN = "bench-token"
-SECRET_PREFIX = "pixy/bench/waba/"
+STAGE = "bench"
 REGION = "us-east-1"
 TARGET_MPS = 85.0
-
-TABLES = {"messages": "bench-messages", "control": "bench-control", "contacts": "bench-contacts"}
-GSI_KEYS = {TABLES["messages"]: {"wamid"}}
 
 
 # -- set-up -------------------------------------------------------------------------------
@@ -94,55 +92,43 @@ def aws_client(service: str, endpoint: str, **config: Any) -> Any:
     )
 
 
-def create_tables(ddb: Any) -> None:
-    ddb.create_table(
-        TableName=TABLES["messages"],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "wamid", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by-wamid",
-                "KeySchema": [{"AttributeName": "wamid", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
+def create_stack(endpoint: str, shards: int, graph_url: str) -> tuple[Any, Any]:
+    """The stack's own resources, from `infra.topology` as the local stack makes them.
+
+    Tables (the messages table with its `by-wamid` index), the FIFO outbound queue with
+    its DLQ (`DeduplicationScope=messageGroup`, `FifoThroughputLimit=perMessageGroupId`),
+    the bus, the secrets; then the WABA's token and the sender's `Settings`.
+    """
+    from pixy_whatsapp.settings import Settings
+
+    from infra.local.stack.resources import AwsClients, create_resources, store_waba_token
+    from infra.topology import Topology
+
+    topology = Topology(STAGE)
+    clients = AwsClients.for_endpoint(endpoint, REGION)
+    created = create_resources(
+        clients, topology, app_secret="bench-app-secret", verify_token="bench-verify-token"
     )
-    for name in (TABLES["control"], TABLES["contacts"]):
-        ddb.create_table(
-            TableName=name,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+    store_waba_token(clients, topology, WABA, TOKEN)
+    settings = Settings(
+        **{
+            **created.settings_values(),
+            "graph_base_url": graph_url,
+            "default_mps": 1_000,
+            "shard_count": shards,
+        }
+    )
+    return created, settings
 
 
-def create_queues(sqs: Any) -> tuple[str, str, str]:
-    dlq_url = sqs.create_queue(
-        QueueName="bench-outbound-dlq.fifo",
-        Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "false"},
-    )["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    queue_url = sqs.create_queue(
-        QueueName="bench-outbound.fifo",
-        Attributes={
-            "FifoQueue": "true",
-            "ContentBasedDeduplication": "false",
-            "DeduplicationScope": "messageGroup",
-            "FifoThroughputLimit": "perMessageGroupId",
-            "VisibilityTimeout": "60",
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 100}),
-        },
-    )["QueueUrl"]
-    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
-    assert attributes["DeduplicationScope"] == "messageGroup", attributes
-    assert attributes["FifoThroughputLimit"] == "perMessageGroupId", attributes
-    return queue_url, dlq_url, attributes["QueueArn"]
+def index_keys(created: Any) -> dict[str, set[str]]:
+    """GSI partition keys by table name: a write that sets one also writes the index."""
+    topology = created.topology
+    return {
+        topology.table_name(spec.key): {index.partition_key for index in spec.indexes}
+        for spec in topology.tables
+        if spec.indexes
+    }
 
 
 def simulator_config(latency_s: float) -> str:
@@ -183,39 +169,33 @@ def pick_recipients(count: int, shards: int) -> list[str]:
     return chosen
 
 
-def build_sender(clients: dict[str, Any], graph_url: str, queue_url: str, dlq_url: str) -> Any:
-    """The Lambda's wiring (runtime.build_sender), with the benchmark's limits."""
-    from pixy_whatsapp.breaker import BreakerSettings, CircuitBreaker, DynamoDBBreakerStore
-    from pixy_whatsapp.contacts import ContactStore
-    from pixy_whatsapp.graph import GraphClient, GraphClientSettings, GraphTimeouts
-    from pixy_whatsapp.limits import DynamoDBLimitStore, GcraPolicy, Limiter, LimitSettings
-    from pixy_whatsapp.sender import Sender, SenderPolicy, SenderTelemetry
-    from pixy_whatsapp.statuses import MessageStore
-    from pixy_whatsapp.tokens import TokenProvider
+def build_sender(settings: Any, clients: dict[str, Any]) -> Any:
+    """The Lambda's own wiring (`runtime.build_sender`), then the benchmark's limits.
 
-    telemetry = SenderTelemetry()
-    return Sender(
-        graph=GraphClient(GraphClientSettings(base_url=graph_url, timeouts=GraphTimeouts())),
-        messages=MessageStore(clients["dynamodb"], TABLES["messages"]),
-        contacts=ContactStore(clients["dynamodb"], TABLES["contacts"]),
-        limiter=Limiter(
-            DynamoDBLimitStore(clients["dynamodb"], TABLES["control"]),
-            LimitSettings(number_mps=1_000, pair=GcraPolicy.per(100, 1.0, burst=10)),
+    `build_sender` takes the number's mps from the settings (1,000 here) but always the
+    default pair policy (1 per 6 s, burst 5), which this run (each recipient every batch)
+    would hit at once; its limiter is swapped for one with a pair policy of 100/s, burst 10.
+    """
+    from pixy_whatsapp.limits import DynamoDBLimitStore, GcraPolicy, Limiter, LimitSettings
+    from pixy_whatsapp.sender import SenderClients
+    from pixy_whatsapp.sender import build_sender as lambda_build_sender
+
+    sender = lambda_build_sender(
+        settings,
+        SenderClients(
+            dynamodb=clients["dynamodb"],
+            sqs=clients["sqs"],
+            secrets=clients["secretsmanager"],
+            events=clients["events"],
         ),
-        breaker=CircuitBreaker(
-            DynamoDBBreakerStore(clients["dynamodb"], TABLES["control"]),
-            BreakerSettings(),
-            listeners=[
-                lambda event: telemetry.breaker_transition(event.scope.value, event.state.value)
-            ],
-        ),
-        tokens=TokenProvider(clients["secretsmanager"], SECRET_PREFIX),
-        sqs=clients["sqs"],
-        queue_url=queue_url,
-        dlq_url=dlq_url,
-        policy=SenderPolicy(),
-        telemetry=telemetry,
     )
+    if not isinstance(getattr(sender, "_limiter", None), Limiter):
+        raise RuntimeError("Sender no longer keeps its limiter in `_limiter`: update the benchmark")
+    sender._limiter = Limiter(
+        DynamoDBLimitStore(clients["dynamodb"], settings.control_table),
+        LimitSettings(number_mps=1_000, pair=GcraPolicy.per(100, 1.0, burst=10)),
+    )
+    return sender
 
 
 # -- timing what an invocation does --------------------------------------------------------
@@ -270,6 +250,8 @@ class Phases:
         self.wrap_async(sender._graph, "send_message", "graph")
         self.wrap_sync(sender._messages, "apply_status", "accepted_write")
         self.wrap_sync(sender, "_apply_visibility", "visibility")
+        if hasattr(sender, "_publish"):
+            self.wrap_sync(sender, "_publish", "publish")
 
 
 @dataclass
@@ -307,18 +289,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.wait_quiet:
         quiet = wait_until_quiet(args.wait_quiet)
         print(f"other processes used {quiet:.2f} cores just before the run", file=sys.stderr)
+    started_at = datetime.now(UTC)
+    code = code_version()
     load_before = os.getloadavg()
 
     with (
         moto_server(args.moto) as moto,
         graph_simulator(args.graph, simulator_config(latency_s)) as graph,
     ):
-        admin = {s: aws_client(s, moto.url) for s in ("dynamodb", "sqs", "secretsmanager")}
-        create_tables(admin["dynamodb"])
-        queue_url, dlq_url, queue_arn = create_queues(admin["sqs"])
-        admin["secretsmanager"].create_secret(
-            Name=f"{SECRET_PREFIX}{WABA}", SecretString=json.dumps({"access_token": TOKEN})
-        )
+        created, settings = create_stack(moto.url, args.shards, graph.url)
+        admin = {s: aws_client(s, moto.url) for s in ("dynamodb", "sqs")}
+        queue_url = created.queue_urls[QueueKey.OUTBOUND]
+        dlq_url = created.dlq_urls[QueueKey.OUTBOUND]
+        queue_arn = created.queue_arns[QueueKey.OUTBOUND]
+        tables = {
+            "messages": settings.messages_table,
+            "control": settings.control_table,
+            "contacts": settings.contacts_table,
+        }
 
         # Enqueue: other systems' side, not timed as the sender's.
         recipients = pick_recipients(args.recipients, args.shards)
@@ -335,16 +323,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for i in range(args.messages)
         ]
         enqueued = 0
+        feed_moto_cpu_s = 0.0
 
         def feed(up_to: int) -> float:
             """Enqueue requests[enqueued:up_to]; returns the seconds it took."""
             nonlocal enqueued
             if up_to <= enqueued:
                 return 0.0
+            nonlocal feed_moto_cpu_s
             started = time.perf_counter()
+            moto_before = moto.cpu_seconds()
             results = enqueue(
                 admin["sqs"], queue_url, requests[enqueued:up_to], shard_count=args.shards
             )
+            feed_moto_cpu_s += _delta(moto.cpu_seconds(), moto_before) or 0.0
             failed = [r for r in results if not r.ok]
             if failed:
                 raise RuntimeError(f"{len(failed)} enqueues failed: {failed[:3]}")
@@ -354,16 +346,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         # --queue-depth 0: everything up front (moto's ReceiveMessage then pays for the depth).
         enqueue_s = feed(args.messages if args.queue_depth == 0 else args.queue_depth)
         feed_s = 0.0
+        feed_moto_cpu_s = 0.0
 
         # The sender's clients and the poller's are separate, so their calls are counted apart.
-        sender_calls = AwsCallRecorder("sender", gsi_keys=GSI_KEYS)
-        poller_calls = AwsCallRecorder("poller", gsi_keys=GSI_KEYS)
+        sender_calls = AwsCallRecorder("sender", gsi_keys=index_keys(created))
+        poller_calls = AwsCallRecorder("poller", gsi_keys=index_keys(created))
         sender_clients = {
             s: sender_calls.attach(aws_client(s, moto.url))
-            for s in ("dynamodb", "sqs", "secretsmanager")
+            for s in ("dynamodb", "sqs", "secretsmanager", "events")
         }
         poller = poller_calls.attach(aws_client("sqs", moto.url))
-        sender = build_sender(sender_clients, graph.url, queue_url, dlq_url)
+        sender = build_sender(settings, sender_clients)
         phases = Phases()
         phases.instrument(sender)
 
@@ -394,7 +387,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     QueueUrl=queue_url,
                     MaxNumberOfMessages=10,
                     AttributeNames=["All"],
-                    VisibilityTimeout=60,
+                    WaitTimeSeconds=0,
                 )
                 received = time.perf_counter()
                 messages = response.get("Messages", [])
@@ -472,7 +465,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             runner.close()
             sender._limiter.close()
             profile_stats = profiler.stop() if profiler is not None else None
+        # moto's work for the top-ups is the producers' load, not the sender's.
         moto_cpu = _delta(moto.cpu_seconds(), moto_cpu_before)
+        if moto_cpu is not None:
+            moto_cpu -= feed_moto_cpu_s
         graph_cpu = _delta(graph.cpu_seconds(), graph_cpu_before)
         # What the rest of the machine did meanwhile (other processes: a noisy neighbour).
         others_cores = (busy_s - own_cpu_s - (moto_cpu or 0.0) - (graph_cpu or 0.0)) / wall_s
@@ -483,7 +479,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         duplicates = {k: v for k, v in by_callback.items() if v > 1}
         ours = {r.id for r in requests}
         statuses: Counter[str] = Counter()
-        scan: dict[str, Any] = {"TableName": TABLES["messages"], "ProjectionExpression": "st"}
+        scan: dict[str, Any] = {"TableName": tables["messages"], "ProjectionExpression": "st"}
         while True:
             page = admin["dynamodb"].scan(**scan)
             statuses.update(item["st"]["S"] for item in page.get("Items", []))
@@ -497,9 +493,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         dlq_left = admin["sqs"].get_queue_attributes(
             QueueUrl=dlq_url, AttributeNames=["ApproximateNumberOfMessages"]
         )["Attributes"]
-        item_sizes = {name: max_item_bytes(admin["dynamodb"], t) for name, t in TABLES.items()}
+        item_sizes = {name: max_item_bytes(admin["dynamodb"], t) for name, t in tables.items()}
 
-        calibration = calibrate(moto.url) if args.calibrate else None
+        calibration = calibrate(moto.url, tables["control"]) if args.calibrate else None
         replay = (
             replay_shapes(moto, sender_calls.captured, sender_calls.shape_counts, len(invocations))
             if args.calibrate
@@ -531,6 +527,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "replay": replay,
         "profile": profile_stats,
         "feed_s": feed_s,
+        "started_at": started_at,
+        "code": code,
         "others_cores": others_cores,
         "quiet": quiet,
         "load": (load_before, load_after),
@@ -541,13 +539,13 @@ def _delta(after: float | None, before: float | None) -> float | None:
     return None if after is None or before is None else after - before
 
 
-def calibrate(endpoint: str, rounds: int = 30) -> dict[str, float]:
+def calibrate(endpoint: str, table: str, rounds: int = 30) -> dict[str, float]:
     """What moto itself costs: one UpdateItem alone, and ten at once (as the sender's rounds)."""
     ddb = aws_client("dynamodb", endpoint, max_pool_connections=16)
 
     def update(key: str) -> None:
         ddb.update_item(
-            TableName=TABLES["control"],
+            TableName=table,
             Key={"pk": {"S": key}},
             UpdateExpression="SET tat = :new, expires_at = :exp",
             ExpressionAttributeValues={":new": {"N": "1"}, ":exp": {"N": "2"}},
@@ -654,6 +652,7 @@ def breakdown(
         graph = spans("graph")
         writes = spans("accepted_write")
         visibility = spans("visibility")
+        publish = spans("publish")
         if not (round1 and reserve and lanes and graph):
             continue
         round1_end = max(e for _, e in round1)
@@ -679,11 +678,13 @@ def breakdown(
                 statistics.mean(e - s for s, e in writes),
             )
         add(
-            "after the lanes (visibility, report, metrics flush)",
+            "after the lanes (visibility, events, report, metrics flush)",
             inv.ended - last_lane_end,
         )
         if visibility:
-            add("  of which ChangeMessageVisibility step", sum(e - s for s, e in visibility))
+            add("  ChangeMessageVisibility step", sum(e - s for s, e in visibility))
+        if publish:
+            add("  PutEvents step (beside it)", sum(e - s for s, e in publish))
         add("invocation total", inv.ended - inv.started)
         add("poller: ReceiveMessage", inv.receive_s)
         add("poller: DeleteMessageBatch", inv.delete_s)
@@ -790,6 +791,7 @@ def summarize(result: dict[str, Any]) -> dict[str, Any]:
         "sender_limited_mps": sent / sum(i.invoke_s for i in invocations) if invocations else 0,
         "load": result["load"],
         "others_cores": result["others_cores"],
+        "code": result["code"],
     }
 
 
@@ -863,6 +865,28 @@ def machine() -> dict[str, str]:
     }
 
 
+def code_version() -> str:
+    """The commit the sender code came from, and whether it had local changes (read-only)."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(
+                ["git", *args],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=True,
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    changed = git("status", "--porcelain", "--", "layers", "functions", "infra")
+    return f"{commit}" + (" with uncommitted changes in layers/functions/infra" if changed else "")
+
+
 def _fmt(value: float | None, digits: int = 1) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
@@ -889,6 +913,7 @@ def render(s: dict[str, Any], args: argparse.Namespace, when: datetime) -> str:
         f"- Date: {when:%Y-%m-%d %H:%M} UTC",
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}, {m['os']}; {m['python']}",
         f"- Packages: {m['packages']}",
+        f"- Code: commit {s['code']}",
         f"- Load average (1 min) before / after: {s['load'][0][0]:.2f} / {s['load'][1][0]:.2f}; "
         f"other processes used {s['others_cores']:.2f} of the {os.cpu_count()} cores during "
         f"the run (busy time from /proc/stat minus ours, moto's and the simulator's)",
@@ -916,7 +941,8 @@ def render(s: dict[str, Any], args: argparse.Namespace, when: datetime) -> str:
         f"({s['sender_cpu_ms_per_invocation']:.1f} ms per invocation of 10) |",
         f"| poller CPU per message (receive/delete, not the Lambda's) | "
         f"{s['poller_cpu_ms_per_msg']:.2f} ms |",
-        f"| moto server CPU per message | {_fmt(s['moto_cpu_ms_per_msg'], 2)} ms |",
+        f"| moto server CPU per message (during the run, top-ups excluded) | "
+        f"{_fmt(s['moto_cpu_ms_per_msg'], 2)} ms |",
         f"| Graph simulator CPU per message | {_fmt(s['graph_cpu_ms_per_msg'], 2)} ms |",
         f"| sender AWS requests per message | **{s['sender_requests_per_msg']:.2f}** |",
         f"| poller AWS requests per message | {s['poller_requests_per_msg']:.2f} |",
@@ -977,24 +1003,46 @@ def render(s: dict[str, Any], args: argparse.Namespace, when: datetime) -> str:
         lines += [
             "",
             "moto's own cost per request kind: each kind the sender sent, replayed alone 40 "
-            "times one after another (wall ms median; moto process CPU ms per request), and "
-            "how many of it an invocation made on average:",
+            "times one after another (wall ms median; moto process CPU ms per request, which "
+            "other processes on the machine do not inflate), times how many of it an "
+            "invocation made on average:",
             "",
-            "| request | per invocation | wall ms alone | moto CPU ms | moto ms per invocation |",
-            "| --- | --- | --- | --- | --- |",
+            "| request | per invocation | wall ms alone | moto CPU ms | "
+            "wall ms per invocation | moto CPU ms per invocation |",
+            "| --- | --- | --- | --- | --- | --- |",
         ]
-        floor = 0.0
+        wall_total = 0.0
+        cpu_total = 0.0
         for r in s["replay"]:
-            cost = r["per_invocation"] * r["wall_ms"]
-            floor += cost
+            wall = r["per_invocation"] * r["wall_ms"]
+            cpu = r["per_invocation"] * (r["moto_cpu_ms"] or 0.0)
+            wall_total += wall
+            cpu_total += cpu
             lines.append(
                 f"| {r['shape']} | {r['per_invocation']:.2f} | {r['wall_ms']:.2f} | "
-                f"{_fmt(r['moto_cpu_ms'], 2)} | {cost:.1f} |"
+                f"{_fmt(r['moto_cpu_ms'], 2)} | {wall:.1f} | "
+                f"{_fmt(cpu if r['moto_cpu_ms'] is not None else None)} |"
             )
         lines.append(
-            f"| **DynamoDB requests of one invocation, back to back** | | | | **{floor:.1f}** |"
+            "| **one invocation's DynamoDB requests, back to back** | | | | "
+            f"**{wall_total:.1f}** | **{cpu_total:.1f}** |"
         )
+    lines += ["", "Reading these figures:", "", *NOTES]
     return "\n".join(lines) + "\n"
+
+
+NOTES = [
+    "- moto answers every request with `Connection: close` (werkzeug), so each AWS call "
+    "opens a new TCP connection; AWS keeps them alive.",
+    "- moto server is one GIL-bound process: requests sent together are served one after "
+    "another (see the calibration line), so a round of ten concurrent writes costs ten.",
+    "- moto's SendMessage and ReceiveMessage recompute the queue's attributes for every "
+    "message, so they slow down with the queue's depth; `--queue-depth` keeps it shallow.",
+    "- Over `http://` the Graph client speaks HTTP/1.1, one connection per concurrent call "
+    "(HTTP/2 needs TLS here).",
+    "- Write units are estimated by DynamoDB's rules (1 KB items, GSI writes included, see "
+    "`benchmarks/_aws_calls.py`); moto's ConsumedCapacity is a fixed placeholder.",
+]
 
 
 def render_profile(stats: Any, s: dict[str, Any]) -> str:
@@ -1124,10 +1172,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    when = datetime.now(UTC)
     result = run(args)
     summary = summarize(result)
-    body = render(summary, args, when)
+    body = render(summary, args, result["started_at"])
     print(body)
     if result["profile"] is not None:
         print(render_profile(result["profile"], summary))

@@ -259,7 +259,7 @@ def test_layer_asset_hash_follows_the_requirements(tmp_path: Path) -> None:
 def test_layer_pins_match_the_project_constraints() -> None:
     pins = _pins((ROOT / "layers" / "deps" / "requirements.txt").read_text())
     constraints = _pins((ROOT / "requirements" / "constraints.txt").read_text())
-    assert set(pins) == {"aws-lambda-powertools", "httpx", "pydantic"}
+    assert set(pins) == {"aws-lambda-powertools", "httpx", "pydantic", "sniffio"}
     for name, version in pins.items():
         assert constraints[name] == version, name
 
