@@ -46,14 +46,18 @@ if TYPE_CHECKING:
     from infra.local.stack.runner import LocalStack
 
 API_BATCH = 100
-_POLL_S = 0.5
+_POLL_S = 1.0
 _FINAL = frozenset({"delivered", "read", "failed"})
 _ACCEPTED_OR_LATER = frozenset({"accepted", "sent", "delivered", "read", "failed"})
-_RANK = {"queued": 0, "sending": 1, "accepted": 2, "sent": 3, "delivered": 4, "read": 5, "failed": 9}
-_PROJECTION = (
-    "pk, st, t_queued, t_sending, t_accepted, t_sent, t_delivered, t_read, t_failed, "
-    "enqueued_at_ms, attempts, #error"
-)
+_RANK = {
+    "queued": 0,
+    "sending": 1,
+    "accepted": 2,
+    "sent": 3,
+    "delivered": 4,
+    "read": 5,
+    "failed": 9,
+}
 _deserializer = TypeDeserializer()
 
 
@@ -313,8 +317,14 @@ def _emf_stat(emf: dict[str, Any], metric: str, stat: str) -> float | None:
 # --- running the demo -----------------------------------------------------------------------
 
 
-def plan_messages(stack: LocalStack, count: int) -> list[dict[str, Any]]:
-    """The demo's send requests (as JSON objects): two per recipient, all numbers in turn."""
+def plan_messages(
+    stack: LocalStack, count: int, *, only_recipient: str | None = None
+) -> list[dict[str, Any]]:
+    """The demo's send requests (as JSON objects): two per recipient, all numbers in turn.
+
+    ``only_recipient`` sends everything to one number (a real test phone, with Meta's
+    Graph API; Meta's pair limit then allows about one message every 6 s).
+    """
     numbers = [(waba.waba_id, n.phone_number_id) for waba in stack.wabas for n in waba.numbers]
     run = int(time.time())
     planned = []
@@ -326,7 +336,7 @@ def plan_messages(stack: LocalStack, count: int) -> list[dict[str, Any]]:
                 "id": f"demo{run}x{index:06d}",
                 "waba_id": waba_id,
                 "phone_number_id": phone_number_id,
-                "to": f"1555{run % 1000:03d}{recipient:06d}",
+                "to": only_recipient or f"1555{run % 1000:03d}{recipient:06d}",
                 "message": {"type": "text", "text": {"body": f"pixy-whatsapp demo #{index}"}},
                 "category": "utility",
                 "client_reference": f"demo-{run}-{index}",
@@ -347,7 +357,9 @@ def submit_via_api(
             f"{api_url}/v1/messages", json={"messages": [body for _, body in batch]}
         )
     except httpx.HTTPError as error:
-        return [Submission(i, None, "api", at, f"{type(error).__name__}: {error}") for i, _ in batch]
+        return [
+            Submission(i, None, "api", at, f"{type(error).__name__}: {error}") for i, _ in batch
+        ]
     if response.status_code not in (200, 201, 202, 207):
         reason = f"HTTP {response.status_code}: {response.text[:300]}"
         return [Submission(i, None, "api", at, reason) for i, _ in batch]
@@ -356,12 +368,12 @@ def submit_via_api(
     for (index, body), entry in zip(batch, entries, strict=True):
         message_id = str(entry.get("id") or body.get("id") or "") or None
         status = entry.get("status")
-        error = None
+        problem = None
         if message_id is None:
-            error = "no id in the answer"
+            problem = "no id in the answer"
         elif status not in ("queued", "duplicate"):
-            error = f"{status}: {entry.get('reason') or entry.get('detail') or ''}".strip()
-        submissions.append(Submission(index, message_id, "api", at, error))
+            problem = f"{status}: {entry.get('reason') or entry.get('detail') or ''}".strip()
+        submissions.append(Submission(index, message_id, "api", at, problem))
     return submissions
 
 
@@ -391,7 +403,15 @@ def submit_via_queue(
 
 
 def fetch_records(stack: LocalStack, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """The message records of ``ids`` (BatchGetItem, 100 at a time, consistent reads)."""
+    """The message records of ``ids`` (BatchGetItem, 100 at a time, consistent reads).
+
+    Each item is read with the statuses store's own item-to-record conversion, then
+    flattened to ``st``, ``t_<status>``, ``enqueued_at_ms``, ``error``, ``attempts``.
+    """
+    # The conversion is the store's private helper: one definition of the item layout
+    # (the store has no batch read of its own).
+    from pixy_whatsapp.statuses.store import _record
+
     dynamodb = stack.clients.client("dynamodb")
     table = stack.settings.messages_table
     wanted = list(dict.fromkeys(ids))
@@ -400,20 +420,22 @@ def fetch_records(stack: LocalStack, ids: Iterable[str]) -> dict[str, dict[str, 
         keys: list[dict[str, Any]] = [
             {"pk": {"S": f"msg#{message_id}"}} for message_id in wanted[start : start + 100]
         ]
-        request: dict[str, Any] = {
-            table: {
-                "Keys": keys,
-                "ConsistentRead": True,
-                "ProjectionExpression": _PROJECTION,
-                "ExpressionAttributeNames": {"#error": "error"},
-            }
-        }
+        request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True}}
         while request:
             response = dynamodb.batch_get_item(RequestItems=request)
             for raw in response.get("Responses", {}).get(table, []):
                 item = {k: _plain(_deserializer.deserialize(v)) for k, v in raw.items()}
-                item["id"] = str(item.pop("pk")).removeprefix("msg#")
-                found[item["id"]] = item
+                record = _record(item)
+                flat: dict[str, Any] = {
+                    "id": record.id,
+                    "st": record.status.value,
+                    "attempts": record.attempts,
+                    "enqueued_at_ms": record.enqueued_at_ms,
+                    "error": record.error.model_dump() if record.error else None,
+                }
+                for entry in record.history:
+                    flat[f"t_{entry.status.value}"] = entry.at_ms
+                found[record.id] = flat
             request = response.get("UnprocessedKeys") or {}
     return found
 
@@ -437,14 +459,20 @@ def run_demo(
     timeout_s: float | None = None,
     api_share: float = 0.5,
     progress: Callable[[str], None] | None = None,
+    only_recipient: str | None = None,
+    tick: Callable[[DemoResult], None] | None = None,
 ) -> DemoResult:
-    """Send ``count`` messages, wait for every one to be terminal (bounded), gather figures."""
+    """Send ``count`` messages, wait for every one to be terminal (bounded), gather figures.
+
+    ``tick`` is called with the result so far once per poll (about every second) while
+    waiting: tests use it to act during the run (restore a token, fast-forward a delay).
+    """
     say = progress or (lambda _line: None)
     limit = timeout_s if timeout_s is not None else 60.0 + count * 0.25
-    planned = plan_messages(stack, count)
+    planned = plan_messages(stack, count, only_recipient=only_recipient)
     api_pool = stack.pools.get(FunctionKey.API)
     use_api = api_pool is not None and api_pool.available
-    via_api = int(math.floor(count * api_share)) if use_api else 0
+    via_api = math.floor(count * api_share) if use_api else 0
     indexed = list(enumerate(planned))
     api_part, queue_part = indexed[:via_api], indexed[via_api:]
     if not use_api and count:
@@ -487,11 +515,16 @@ def run_demo(
             break
         if time.time() > deadline:
             break
+        if tick is not None:
+            tick(result)
         if time.monotonic() - last_note > 5:
             last_note = time.monotonic()
             counts = result.status_counts
             ordered = sorted(counts.items(), key=lambda item: _status_order(item[0]))
-            say("  " + ", ".join(f"{name} {number}" for name, number in ordered))
+            line = ", ".join(f"{name} {number}" for name, number in ordered)
+            if all(result.is_terminal(i) for i in result.ids):
+                line += f" (settling: {_unsettled(stack)})"
+            say("  " + line)
         time.sleep(_POLL_S)
     result.records.update(fetch_records(stack, result.ids))
     result.finished_at = time.time()
@@ -526,4 +559,24 @@ def _all_terminal(stack: LocalStack, result: DemoResult) -> bool:
     if stack.simulator.state().get("webhooks_pending"):
         return False
     inbound = stack.queue_depth(QueueKey.INBOUND)
-    return inbound["visible"] + inbound["in_flight"] + inbound["delayed"] == 0
+    # A record the inbound function handed back (say, a duplicate status that another
+    # invocation was applying at that moment) waits out its visibility timeout, 3 minutes,
+    # as in AWS; it cannot change a terminal message, so the demo does not wait for it.
+    poller = stack.pollers.get(FunctionKey.INBOUND)
+    handed_back = poller.handed_back if poller is not None else 0
+    return inbound["visible"] + inbound["delayed"] + max(0, inbound["in_flight"] - handed_back) == 0
+
+
+def _unsettled(stack: LocalStack) -> str:
+    """What the demo still waits for once every message looks terminal."""
+    parts = []
+    if stack.has_simulator:
+        parts.append(f"webhooks pending {stack.simulator.state().get('webhooks_pending')}")
+    inbound = stack.queue_depth(QueueKey.INBOUND)
+    parts.append(
+        "inbound queue "
+        + ", ".join(f"{name} {number}" for name, number in inbound.items() if number)
+        if any(inbound.values())
+        else "inbound queue empty"
+    )
+    return "; ".join(parts)

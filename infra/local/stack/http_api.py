@@ -181,11 +181,7 @@ def to_response(result: Any) -> Response:
     """Lambda's answer as API Gateway (payload 2.0) turns it into an HTTP response."""
     if isinstance(result, Mapping) and "statusCode" in result:
         body = result.get("body") or ""
-        raw = (
-            base64.b64decode(body)
-            if result.get("isBase64Encoded")
-            else str(body).encode("utf-8")
-        )
+        raw = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode("utf-8")
         response = Response(content=raw, status_code=int(result["statusCode"]))
         for name, value in (result.get("headers") or {}).items():
             response.headers[str(name)] = str(value)
@@ -265,7 +261,10 @@ class HttpApi:
         return JSONResponse(snapshot)
 
     async def _health_route(self, request: Request) -> Response:
-        payload = self._health() if self._health is not None else {}
+        payload: dict[str, Any] = {}
+        if self._health is not None:
+            # It asks moto for queue depths: off the event loop.
+            payload = await asyncio.get_running_loop().run_in_executor(self._executor, self._health)
         return JSONResponse({"status": "ok", **payload})
 
     async def _schedule_route(self, request: Request) -> Response:
@@ -278,7 +277,9 @@ class HttpApi:
         except KeyError:
             return JSONResponse({"message": f"no schedule {key!r}"}, status_code=404)
         except Exception as error:  # the handler's failure, reported as Invoke does
-            return JSONResponse({"errorType": type(error).__name__, "errorMessage": str(error)}, 500)
+            return JSONResponse(
+                {"errorType": type(error).__name__, "errorMessage": str(error)}, 500
+            )
         return JSONResponse({"schedule": key, "result": result})
 
     async def _lambda_route(self, request: Request) -> Response:

@@ -260,4 +260,3 @@ class FunctionPool:
         with self._condition:
             self._idle.append(environment)
             self._condition.notify()
-

@@ -21,6 +21,7 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import subprocess
@@ -36,6 +37,7 @@ MotoMode = Literal["process", "thread"]
 HOST = "127.0.0.1"
 _READY_PREFIX = "MOTO-READY "
 _START_TIMEOUT_S = 30.0
+_SWITCH_INTERVAL_S = 0.001
 
 
 class MotoServer(Protocol):
@@ -43,6 +45,58 @@ class MotoServer(Protocol):
     def endpoint_url(self) -> str: ...
 
     def stop(self) -> None: ...
+
+
+def _locked(method: Any, lock_of: Any) -> Any:
+    @functools.wraps(method)
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with lock_of(self, *args, **kwargs):
+            return method(self, *args, **kwargs)
+
+    return call
+
+
+def make_moto_thread_safe() -> None:
+    """Make the state changes the local stack relies on atomic, as they are in AWS.
+
+    moto serves each request on its own thread but does not lock its models:
+
+    - a DynamoDB conditional write checks its condition and then writes, so two concurrent
+      writers can both pass it (rate limiters would over-admit, guards would let two
+      invocations through), and a read can see an item half updated;
+    - an SQS delete rebuilds the queue's message list while another thread may append to
+      it or rebuild it too: a sent message, or a delete, can silently vanish (a message
+      lost, or one delivered again after its visibility timeout).
+
+    DynamoDB requests take one lock, from parsing to the serialised answer (the answer is
+    built from the live items); every change to a queue's message list takes that queue's
+    own lock (moto's condition variable, re-entrant, which a long poll releases while it
+    waits). moto is bound to one core by its GIL anyway, so the locks cost little:
+    measured on the local demo, no slower.
+    """
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.sqs.models import Queue, SQSBackend
+
+    if getattr(DynamoHandler, "__pixy_thread_safe__", False):
+        return
+    dynamodb_lock = threading.RLock()
+    setattr(  # noqa: B010 - patching moto's class, on purpose
+        DynamoHandler,
+        "call_action",
+        _locked(DynamoHandler.call_action, lambda *_args, **_kwargs: dynamodb_lock),
+    )
+
+    def queue_lock(queue: Any, *_args: Any, **_kwargs: Any) -> Any:
+        return queue._messages_lock
+
+    def named_queue_lock(backend: Any, queue_name: str, *_args: Any, **_kwargs: Any) -> Any:
+        return backend.get_queue(queue_name)._messages_lock
+
+    for name in ("add_message", "delete_message"):
+        setattr(Queue, name, _locked(getattr(Queue, name), queue_lock))
+    for name in ("receive_message", "change_message_visibility", "purge_queue"):
+        setattr(SQSBackend, name, _locked(getattr(SQSBackend, name), named_queue_lock))
+    setattr(DynamoHandler, "__pixy_thread_safe__", True)  # noqa: B010
 
 
 def _make_server(port: int) -> Any:
@@ -64,10 +118,11 @@ def _make_server(port: int) -> Any:
     from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    make_moto_thread_safe()
     modules = tuple(backends.list_of_moto_modules())
-    backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+    backends.list_of_moto_modules = lambda: modules
 
-    class CachedDispatcher(DomainDispatcherApplication):  # type: ignore[misc]
+    class CachedDispatcher(DomainDispatcherApplication):
         def __init__(self) -> None:
             super().__init__(create_backend_app)
             self._backend_by_host: dict[str | None, Any] = {}
@@ -77,9 +132,7 @@ def _make_server(port: int) -> Any:
                 self._backend_by_host[host] = super().get_backend_for_host(host)
             return self._backend_by_host[host]
 
-    return make_server(
-        HOST, port, CachedDispatcher(), True, request_handler=MotoRequestHandler
-    )
+    return make_server(HOST, port, CachedDispatcher(), True, request_handler=MotoRequestHandler)
 
 
 class MotoThread:
@@ -203,6 +256,9 @@ def _child_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="moto_backend")
     parser.add_argument("--port", type=int, default=0)
     arguments = parser.parse_args(argv)
+    # Every request is a thread that mostly waits for the GIL; handing it over every 1 ms
+    # instead of 5 ms cut the local demo's run time by about a sixth (measured).
+    sys.setswitchinterval(_SWITCH_INTERVAL_S)
     server = _make_server(arguments.port)
     threading.Thread(target=server.serve_forever, name="moto-server", daemon=True).start()
     sys.stdout.write(f"{_READY_PREFIX}{server.server_address[1]}\n")

@@ -41,8 +41,9 @@ _log = logging.getLogger("pixy.local.pollers")
 
 DEFAULT_WAIT_SECONDS = 1
 """Long-poll wait: short, so stopping takes about a second (moto wakes up once a second)."""
-FIFO_IDLE_SLEEP_S = 0.05
-"""FIFO queues are short-polled, with this pause after an empty receive.
+FIFO_IDLE_SLEEP_S = (0.05, 0.5)
+"""FIFO queues are short-polled, with a pause after an empty receive that doubles from
+the first figure to the second while the queue stays empty.
 
 moto's long poll waits until the queue has *visible* messages; on a FIFO queue whose
 visible messages all belong to groups already in flight, that is at once, so the receive
@@ -114,9 +115,9 @@ def _message_attribute(value: dict[str, Any]) -> dict[str, Any]:
         converted["stringValue"] = value["StringValue"]
     if "BinaryValue" in value:
         raw = value["BinaryValue"]
-        converted["binaryValue"] = base64.b64encode(raw).decode("ascii") if isinstance(
-            raw, bytes
-        ) else str(raw)
+        converted["binaryValue"] = (
+            base64.b64encode(raw).decode("ascii") if isinstance(raw, bytes) else str(raw)
+        )
     return converted
 
 
@@ -161,7 +162,7 @@ class QueuePoller:
         self.wait_seconds = 0 if self.fifo else wait_seconds
         self.region = clients.region
         self.stats = PollerStats()
-        self._sqs = clients.session.client(
+        self._sqs: Any = clients.session.client(
             "sqs", endpoint_url=clients.endpoint_url, region_name=clients.region
         )
         self._stop = threading.Event()
@@ -178,9 +179,7 @@ class QueuePoller:
     def start(self) -> None:
         self._stop.clear()
         for index in range(self.concurrency):
-            worker = threading.Thread(
-                target=self._run, name=f"{self.name}-{index}", daemon=True
-            )
+            worker = threading.Thread(target=self._run, name=f"{self.name}-{index}", daemon=True)
             worker.start()
             self._workers.append(worker)
 
@@ -212,8 +211,15 @@ class QueuePoller:
             changed += len(response.get("Successful", []))
         return changed
 
+    @property
+    def handed_back(self) -> int:
+        """Records the function handed back that have not been received again since."""
+        with self._returned_lock:
+            return len(self._returned)
+
     def _run(self) -> None:
         warned = False
+        idle_sleep = FIFO_IDLE_SLEEP_S[0]
         while not self._stop.is_set():
             if not self.pool.available:
                 # The function is not written yet: leave its messages in the queue.
@@ -240,9 +246,11 @@ class QueuePoller:
             messages = response.get("Messages") or []
             self.stats.add(receives=1, empty_receives=int(not messages))
             if messages:
+                idle_sleep = FIFO_IDLE_SLEEP_S[0]
                 self._process(messages)
             elif self.wait_seconds == 0:
-                self._stop.wait(FIFO_IDLE_SLEEP_S)
+                self._stop.wait(idle_sleep)
+                idle_sleep = min(idle_sleep * 2, FIFO_IDLE_SLEEP_S[1])
 
     def _process(self, messages: list[dict[str, Any]]) -> None:
         records = [
@@ -268,6 +276,10 @@ class QueuePoller:
             self._remember(records, batch_ids)
             return
         self.stats.add(item_failures=len(kept))
+        if kept:
+            _log.info(
+                "%s: %d of %d records handed back to the queue", self.name, len(kept), len(records)
+            )
         self._remember(records, kept)
         done = [record for record in records if record["messageId"] not in kept]
         self._delete(done)

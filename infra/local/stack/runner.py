@@ -49,8 +49,9 @@ from infra.local.stack.schedule import Scheduler
 from infra.topology import FunctionKey, QueueKey, Topology
 
 if TYPE_CHECKING:
-    from infra.local.graph_simulator import GraphSimulator
     from pixy_whatsapp.settings import Settings
+
+    from infra.local.graph_simulator import GraphSimulator
 
 _log = logging.getLogger("pixy.local")
 
@@ -72,9 +73,10 @@ DEFAULT_CONCURRENCY: Mapping[FunctionKey, int] = {
 LOCAL_SETTINGS: Mapping[str, object] = {
     # A send the simulator holds (timeout fault) is given up after 5 s, not 10 s.
     "graph_timeout_seconds": 5.0,
-    # An ambiguous send waits 30 s (not 15 minutes) for a webhook before it is sent again,
-    # so a local run with timeout faults ends in minutes.
-    "ambiguous_window_seconds": 30,
+    # An ambiguous send waits 2 minutes (not 15) for a webhook before it is sent again, so
+    # a local run with timeout faults ends in minutes; still longer than the inbound path
+    # lags behind on a loaded laptop, so a slow webhook is not mistaken for a lost send.
+    "ambiguous_window_seconds": 120,
     # A rotated token (the "revoked, then restored" drill) is picked up within seconds.
     "secret_max_age_seconds": 5,
 }
@@ -137,6 +139,10 @@ class LocalConfig:
     seed: int = 0
     webhook_duplicate_rate: float = 0.02
     webhook_reorder_rate: float = 0.02
+    # Meta posts the statuses of one number that fall due together in one request; so does
+    # the simulator (a third fewer webhook requests and inbound records, measured).
+    webhook_max_statuses_per_post: int = 20
+    webhook_batch_window_seconds: float = 0.2
     # Every accepted message gets `delivered`, so "terminal" is well defined (see demo.py).
     delivered_probability: float = 1.0
     read_probability: float = 0.6
@@ -196,6 +202,8 @@ class LocalStack:
         self._scheduler: Scheduler | None = None
         self._settings: Settings | None = None
         self._stopped = threading.Event()
+        self._redirected: list[tuple[logging.StreamHandler[Any], Any]] = []
+        self._saved_log_level: int | None = None
 
     # -- what it is --------------------------------------------------------------------------
 
@@ -248,9 +256,7 @@ class LocalStack:
         if self.config.real_graph is not None:
             real = self.config.real_graph
             return (
-                DemoWaba(
-                    real.waba_id, real.token, (DemoNumber(real.phone_number_id, "real"),)
-                ),
+                DemoWaba(real.waba_id, real.token, (DemoNumber(real.phone_number_id, "real"),)),
             )
         return self.config.wabas
 
@@ -344,9 +350,7 @@ class LocalStack:
                 queue_url=self._resources.queue_urls[source.queue],
                 queue_arn=self._resources.queue_arns[source.queue],
                 batch_size=source.batch_size,
-                concurrency=min(
-                    source.max_concurrency, config.concurrency.get(spec.key, 1)
-                ),
+                concurrency=min(source.max_concurrency, config.concurrency.get(spec.key, 1)),
                 wait_seconds=config.poll_wait_seconds,
             )
             poller.start()
@@ -399,6 +403,8 @@ class LocalStack:
                 app_secret=self.app_secret,
                 duplicate_rate=config.webhook_duplicate_rate,
                 reorder_rate=config.webhook_reorder_rate,
+                max_statuses_per_post=config.webhook_max_statuses_per_post,
+                batch_window_seconds=config.webhook_batch_window_seconds,
                 delivered_probability=config.delivered_probability,
                 read_probability=config.read_probability,
             ),
@@ -406,6 +412,8 @@ class LocalStack:
         for name, value in config.simulator_overrides.items():
             if name == "webhooks" and isinstance(value, Mapping):
                 settings["webhooks"] = settings["webhooks"].model_copy(update=dict(value))
+            elif name in ("phone_numbers", "tokens") and isinstance(value, Mapping):
+                settings[name] = {**settings[name], **value}  # added to the demo WABAs'
             else:
                 settings[name] = value
         simulator_config = SimulatorConfig(**settings)
@@ -436,19 +444,38 @@ class LocalStack:
         }
 
     def _quiet_handler_logs(self) -> None:
-        """Handler logs go to stderr (Lambda's log stream); stdout is the CLI's output."""
+        """Handler logs go to stderr (Lambda's log stream); stdout is the CLI's output.
+
+        Undone by ``_restore_handler_logs``: a test process runs other tests afterwards.
+        """
         import warnings
 
         from pixy_whatsapp import observability
 
+        # Put back when the stack's exit stack closes.
+        self._stack.enter_context(warnings.catch_warnings())
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         powertools_logger = observability.logger
+        self._saved_log_level = powertools_logger.log_level
         powertools_logger.setLevel(self.config.log_level)
-        for handler in list(getattr(powertools_logger, "handlers", [])) + list(
-            logging.getLogger(powertools_logger.name).handlers
-        ):
+        handlers = {
+            *getattr(powertools_logger, "handlers", []),
+            *logging.getLogger(powertools_logger.name).handlers,
+        }
+        for handler in handlers:
             if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
+                self._redirected.append((handler, handler.stream))
                 handler.setStream(sys.stderr)
+
+    def _restore_handler_logs(self) -> None:
+        for handler, stream in self._redirected:
+            handler.setStream(stream)
+        self._redirected.clear()
+        if self._saved_log_level is not None:
+            from pixy_whatsapp import observability
+
+            observability.logger.setLevel(self._saved_log_level)
+            self._saved_log_level = None
 
     @staticmethod
     def _forget_library_singletons() -> None:
@@ -547,7 +574,13 @@ class LocalStack:
             state = self._simulator.state()
             payload["simulator"] = {
                 key: state[key]
-                for key in ("accepted_total", "rejections", "faults", "webhooks", "webhooks_pending")
+                for key in (
+                    "accepted_total",
+                    "rejections",
+                    "faults",
+                    "webhooks",
+                    "webhooks_pending",
+                )
             }
         return payload
 
@@ -573,6 +606,7 @@ class LocalStack:
             self._stack.close()  # simulator, moto, EMF capture (last in, first out)
         finally:
             self._forget_library_singletons()
+            self._restore_handler_logs()
             self._env.restore()
 
 

@@ -11,7 +11,7 @@ import signal
 import sys
 import time
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -37,43 +37,109 @@ def _concurrency(values: tuple[str, ...]) -> dict[str, int]:
 
 
 @click.command("local")
-@click.option("--demo", "demo", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Send N messages across the demo WABAs, wait until each is terminal, print "
-              "a report (its last line is JSON) and exit: 0 when none was lost or sent twice.")
-@click.option("--port", type=click.IntRange(0, 65535), default=None,
-              help="Port of the local HTTP API (default 8787; 0 picks a free one).")
-@click.option("--faults", "faults", multiple=True, metavar="SPEC[,SPEC...]",
-              help="Faults for the Graph API simulator, e.g. server_error:0.05, "
-              "timeout:0.01:after_accept, token_revoked@10-40, undeliverable:0.02:after_accept.")
-@click.option("--latency", default=None,
-              help="Simulator answer latency: 0.05, uniform:0.01,0.2 or lognormal:0.08,0.4.")
-@click.option("--concurrency", "concurrency", multiple=True, metavar="FUNCTION=N",
-              help="Environments per function, e.g. sender=4 inbound=4 (the queue pollers' "
-              "maximum concurrency; kept below AWS's because moto is one core).")
-@click.option("--moto", "moto_mode", type=click.Choice(["process", "thread"]), default="process",
-              show_default=True, help="Run moto server in a child process or in a thread.")
-@click.option("--timeout", "timeout_s", type=float, default=None,
-              help="Demo: seconds to wait for every message to be terminal "
-              "(default 60 + N/4).")
-@click.option("--log-level", default="WARNING", show_default=True,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-              help="Level of the handlers' and the stack's logs (on stderr).")
+@click.option(
+    "--demo",
+    "demo",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Send N messages across the demo WABAs, wait until each is terminal, print "
+    "a report (its last line is JSON) and exit: 0 when none was lost or sent twice.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Port of the local HTTP API (default 8787; 0 picks a free one).",
+)
+@click.option(
+    "--faults",
+    "faults",
+    multiple=True,
+    metavar="SPEC[,SPEC...]",
+    help="Faults for the Graph API simulator, e.g. server_error:0.05, "
+    "timeout:0.01:after_accept, token_revoked@10-40, undeliverable:0.02:after_accept.",
+)
+@click.option(
+    "--latency",
+    default=None,
+    help="Simulator answer latency: 0.05, uniform:0.01,0.2 or lognormal:0.08,0.4.",
+)
+@click.option(
+    "--concurrency",
+    "concurrency",
+    multiple=True,
+    metavar="FUNCTION=N",
+    help="Environments per function, e.g. sender=4 inbound=4 (the queue pollers' "
+    "maximum concurrency; kept below AWS's because moto is one core).",
+)
+@click.option(
+    "--moto",
+    "moto_mode",
+    type=click.Choice(["process", "thread"]),
+    default="process",
+    show_default=True,
+    help="Run moto server in a child process or in a thread.",
+)
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=float,
+    default=None,
+    help="Demo: seconds to wait for every message to be terminal (default 60 + N/4).",
+)
+@click.option(
+    "--log-level",
+    default="WARNING",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    help="Level of the handlers' and the stack's logs (on stderr).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Simulator seed.")
-@click.option("--graph-url", envvar="PIXY_LOCAL_GRAPH_URL", default=None,
-              help="Send to this Graph API (e.g. https://graph.facebook.com) instead of the "
-              "simulator; needs --token, --phone-number-id and --waba-id.")
-@click.option("--token", envvar="WHATSAPP_TOKEN", default=None,
-              help="Real Meta access token (env WHATSAPP_TOKEN).")
-@click.option("--phone-number-id", envvar="WHATSAPP_PHONE_NUMBER_ID", default=None,
-              help="Real business phone number id (env WHATSAPP_PHONE_NUMBER_ID).")
-@click.option("--waba-id", envvar="WHATSAPP_WABA_ID", default=None,
-              help="Real WABA id (env WHATSAPP_WABA_ID).")
-@click.option("--to", "demo_to", envvar="WHATSAPP_TEST_RECIPIENT", default=None,
-              help="With --graph-url: the one recipient the demo may write to.")
-@click.option("--app-secret", envvar="WHATSAPP_APP_SECRET", default=None,
-              help="App secret that signs webhooks (default: random; Meta's, with --graph-url).")
-@click.option("--verify-token", envvar="WHATSAPP_VERIFY_TOKEN", default=None,
-              help="Webhook verify token (default: random).")
+@click.option(
+    "--graph-url",
+    envvar="PIXY_LOCAL_GRAPH_URL",
+    default=None,
+    help="Send to this Graph API (e.g. https://graph.facebook.com) instead of the "
+    "simulator; needs --token, --phone-number-id and --waba-id.",
+)
+@click.option(
+    "--token",
+    envvar="WHATSAPP_TOKEN",
+    default=None,
+    help="Real Meta access token (env WHATSAPP_TOKEN).",
+)
+@click.option(
+    "--phone-number-id",
+    envvar="WHATSAPP_PHONE_NUMBER_ID",
+    default=None,
+    help="Real business phone number id (env WHATSAPP_PHONE_NUMBER_ID).",
+)
+@click.option(
+    "--waba-id",
+    envvar="WHATSAPP_WABA_ID",
+    default=None,
+    help="Real WABA id (env WHATSAPP_WABA_ID).",
+)
+@click.option(
+    "--to",
+    "demo_to",
+    envvar="WHATSAPP_TEST_RECIPIENT",
+    default=None,
+    help="With --graph-url: the one recipient the demo may write to.",
+)
+@click.option(
+    "--app-secret",
+    envvar="WHATSAPP_APP_SECRET",
+    default=None,
+    help="App secret that signs webhooks (default: random; Meta's, with --graph-url).",
+)
+@click.option(
+    "--verify-token",
+    envvar="WHATSAPP_VERIFY_TOKEN",
+    default=None,
+    help="Webhook verify token (default: random).",
+)
 def local(
     demo: int | None,
     port: int | None,
@@ -119,9 +185,8 @@ def local(
             )
             if not value
         ]
-        if missing:
+        if missing or not (token and phone_number_id and waba_id):
             raise click.UsageError(f"--graph-url needs {', '.join(missing)}")
-        assert token and phone_number_id and waba_id
         real = RealGraph(graph_url.rstrip("/"), token, phone_number_id, waba_id)
         if demo is not None and not demo_to:
             raise click.UsageError("a demo against Meta needs --to (a test recipient)")
@@ -144,22 +209,28 @@ def local(
         app_secret=app_secret,
         verify_token=verify_token,
     )
+    stack = LocalStack(config)
+    # Serving: Ctrl-C or SIGTERM (even during start-up) asks for a clean stop. A demo keeps
+    # Python's default, so Ctrl-C interrupts it (and still stops the stack).
+    previous = _stop_on_signals(stack) if demo is None else {}
     try:
-        stack = LocalStack(config)
         started = time.monotonic()
-        stack.start()
-    except Exception as error:
-        raise click.ClickException(f"the local stack did not start: {error}") from error
-
-    try:
-        if demo is not None:
-            code = _run_demo(stack, demo, timeout_s, demo_to)
-        else:
-            _print_banner(stack, time.monotonic() - started)
-            _serve(stack)
-            code = 0
+        try:
+            stack.start()
+        except Exception as error:
+            raise click.ClickException(f"the local stack did not start: {error}") from error
+        try:
+            if demo is not None:
+                code = _run_demo(stack, demo, timeout_s, demo_to)
+            else:
+                _print_banner(stack, time.monotonic() - started)
+                stack.wait_until_stopped()
+                code = 0
+        finally:
+            stack.stop()
     finally:
-        stack.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if demo is None:
         click.echo("stopped", err=True)
     sys.exit(code)
@@ -178,16 +249,11 @@ def _run_demo(stack: LocalStack, count: int, timeout_s: float | None, to: str | 
     return 0 if result.ok else 1
 
 
-def _serve(stack: LocalStack) -> None:
+def _stop_on_signals(stack: LocalStack) -> dict[int, Any]:
     def stop(signum: int, frame: FrameType | None) -> None:
         stack.request_stop()
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        stack.wait_until_stopped()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    return {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
 
 
 def _print_banner(stack: LocalStack, seconds: float) -> None:
@@ -216,8 +282,7 @@ def _print_banner(stack: LocalStack, seconds: float) -> None:
         f"    health        GET  {api}/v1/health",
         f"    WABAs         POST {api}/v1/wabas",
         f"    webhook       GET/POST {api}/webhook   (verify token: {stack.verify_token})",
-        f"    metrics       GET  {api}/_local/metrics   "
-        f"(pixy-whatsapp report --local {api})",
+        f"    metrics       GET  {api}/_local/metrics   (pixy-whatsapp report --local {api})",
     ]
     if stack.has_simulator:
         simulator = stack.simulator
@@ -225,11 +290,16 @@ def _print_banner(stack: LocalStack, seconds: float) -> None:
         lines.append(f"                  state: GET {simulator.base_url}/_sim/state")
     else:
         lines.append(f"  Graph API       {stack.settings.graph_base_url} (Meta's, for real)")
-    lines.append(f"  AWS (moto)      {stack.moto_url}   e.g. AWS_ENDPOINT_URL={stack.moto_url} "
-                 "aws sqs list-queues")
-    lines.append("  WABAs           " + "; ".join(
-        f"{w.waba_id}: {', '.join(n.phone_number_id for n in w.numbers)}" for w in stack.wabas
-    ))
+    lines.append(
+        f"  AWS (moto)      {stack.moto_url}   e.g. AWS_ENDPOINT_URL={stack.moto_url} "
+        "aws sqs list-queues"
+    )
+    lines.append(
+        "  WABAs           "
+        + "; ".join(
+            f"{w.waba_id}: {', '.join(n.phone_number_id for n in w.numbers)}" for w in stack.wabas
+        )
+    )
     lines += [
         "",
         "Send a message:",

@@ -114,7 +114,7 @@ def figures_from_cloudwatch(
 ) -> Figures:
     """GetMetricData: one period covering the whole window, so each answer is one value."""
     end = now or datetime.now(UTC)
-    period = max(60, int(math.ceil(window_s / 60)) * 60)
+    period = max(60, math.ceil(window_s / 60) * 60)
     start = end - timedelta(seconds=period)
     queries, meaning = build_queries(service, period)
     values: dict[str, list[float]] = defaultdict(list)
@@ -202,7 +202,7 @@ def build_queries(
                 {
                     "Id": query_id,
                     "Expression": (
-                        f"SEARCH('{{{schema}}} MetricName=\"{metric.value}\" "
+                        f'SEARCH(\'{{{schema}}} MetricName="{metric.value}" '
                         f"{m.SERVICE_DIMENSION}=\"{service}\"', 'Sum', {period})"
                     ),
                     "Label": "/".join(f"${{PROP('Dim.{name}')}}" for name in names),
@@ -271,16 +271,31 @@ def _duration(seconds: float) -> str:
 
 
 @click.command("report")
-@click.option("--since", "since", default="1h", show_default=True,
-              help="Window to report on: 90s, 30m, 1h, 2d.")
-@click.option("--local", "local_url", default=None, metavar="URL",
-              help="Read a running local stack (e.g. http://127.0.0.1:8787) instead of "
-              "CloudWatch.")
-@click.option("--stage", default="dev", show_default=True,
-              help="Deployed stage: the metrics' service dimension is pixy-whatsapp-<stage>.")
+@click.option(
+    "--since",
+    "since",
+    default="1h",
+    show_default=True,
+    help="Window to report on: 90s, 30m, 1h, 2d.",
+)
+@click.option(
+    "--local",
+    "local_url",
+    default=None,
+    metavar="URL",
+    help="Read a running local stack (e.g. http://127.0.0.1:8787) instead of CloudWatch.",
+)
+@click.option(
+    "--stage",
+    default="dev",
+    show_default=True,
+    help="Deployed stage: the metrics' service dimension is pixy-whatsapp-<stage>.",
+)
 @click.option("--region", default=None, help="AWS region (default: the AWS CLI's).")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
-def report(since: str, local_url: str | None, stage: str, region: str | None, as_json: bool) -> None:
+def report(
+    since: str, local_url: str | None, stage: str, region: str | None, as_json: bool
+) -> None:
     """Throughput, latency p50/p95/p99, failures and webhooks, from CloudWatch or the local
     stack."""
     window_s = parse_since(since)
