@@ -10,7 +10,7 @@ from moto import mock_aws
 from mypy_boto3_dynamodb import DynamoDBClient
 from pixy_whatsapp.breaker import BreakerStore, DynamoDBBreakerStore, InMemoryBreakerStore
 
-from .support import CONTROL_TABLE, SimClock, make_moto_items_atomic
+from tests.support.control_table import CONTROL_TABLE, SimClock, make_moto_items_atomic
 
 
 @pytest.fixture

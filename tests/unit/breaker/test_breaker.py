@@ -21,7 +21,7 @@ from pixy_whatsapp.breaker import (
     Verdict,
 )
 
-from .support import SimClock
+from tests.support.control_table import SimClock
 
 NUMBER = "1001"
 WABA = "2002"

@@ -14,7 +14,7 @@ from pixy_whatsapp.breaker import (
     DynamoDBBreakerStore,
 )
 
-from .support import CONTROL_TABLE, SimClock, closed_port_dynamodb
+from tests.support.control_table import CONTROL_TABLE, SimClock, closed_port_dynamodb
 
 PK = "breaker#waba#2002"
 

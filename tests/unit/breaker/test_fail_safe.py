@@ -15,7 +15,7 @@ from pixy_whatsapp.breaker import (
     Verdict,
 )
 
-from .support import CONTROL_TABLE, SimClock, closed_port_dynamodb
+from tests.support.control_table import CONTROL_TABLE, SimClock, closed_port_dynamodb
 
 
 class _Outage:

@@ -9,7 +9,7 @@ import pytest
 from moto import mock_aws
 from mypy_boto3_dynamodb import DynamoDBClient
 
-from .support import CONTROL_TABLE, SimClock, make_moto_items_atomic
+from tests.support.control_table import CONTROL_TABLE, SimClock, make_moto_items_atomic
 
 
 @pytest.fixture

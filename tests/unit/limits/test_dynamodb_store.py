@@ -17,7 +17,7 @@ from pixy_whatsapp.limits import (
 )
 from pixy_whatsapp.limits.dynamodb_store import format_tat, parse_tat
 
-from .support import CONTROL_TABLE, SimClock, closed_port_dynamodb
+from tests.support.control_table import CONTROL_TABLE, SimClock, closed_port_dynamodb
 
 KEY = LimitKey.number("1001")
 

@@ -25,7 +25,7 @@ from pixy_whatsapp.limits import (
 from pixy_whatsapp.limits.gcra import reserve
 from pixy_whatsapp.limits.policies import SQS_BATCH
 
-from .support import SimClock
+from tests.support.control_table import SimClock
 
 NUMBER = LimitKey.number("1001")
 PAIR = LimitKey.pair("1001", "447700900001")

@@ -1,4 +1,4 @@
-"""Shared test doubles for the breaker tests: a simulated clock and an atomic moto."""
+"""Test doubles for the limiter and breaker tests: a simulated clock, an atomic moto."""
 
 from __future__ import annotations
 
