@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from boto3.dynamodb.types import TypeDeserializer
 
 from infra.local.stack.emf import percentile
 from infra.topology import FunctionKey, QueueKey
@@ -58,7 +57,6 @@ _RANK = {
     "read": 5,
     "failed": 9,
 }
-_deserializer = TypeDeserializer()
 
 
 @dataclass(frozen=True)
@@ -403,53 +401,24 @@ def submit_via_queue(
 
 
 def fetch_records(stack: LocalStack, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """The message records of ``ids`` (BatchGetItem, 100 at a time, consistent reads).
+    """The message records of ``ids``, flattened to ``st``, ``t_<status>``,
+    ``enqueued_at_ms``, ``error`` and ``attempts``."""
+    from pixy_whatsapp.statuses import MessageStore
 
-    Each item is read with the statuses store's own item-to-record conversion, then
-    flattened to ``st``, ``t_<status>``, ``enqueued_at_ms``, ``error``, ``attempts``.
-    """
-    # The conversion is the store's private helper: one definition of the item layout
-    # (the store has no batch read of its own).
-    from pixy_whatsapp.statuses.store import _record
-
-    dynamodb = stack.clients.client("dynamodb")
-    table = stack.settings.messages_table
-    wanted = list(dict.fromkeys(ids))
+    store = MessageStore(stack.clients.client("dynamodb"), stack.settings.messages_table)
     found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(wanted), 100):
-        keys: list[dict[str, Any]] = [
-            {"pk": {"S": f"msg#{message_id}"}} for message_id in wanted[start : start + 100]
-        ]
-        request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True}}
-        while request:
-            response = dynamodb.batch_get_item(RequestItems=request)
-            for raw in response.get("Responses", {}).get(table, []):
-                item = {k: _plain(_deserializer.deserialize(v)) for k, v in raw.items()}
-                record = _record(item)
-                flat: dict[str, Any] = {
-                    "id": record.id,
-                    "st": record.status.value,
-                    "attempts": record.attempts,
-                    "enqueued_at_ms": record.enqueued_at_ms,
-                    "error": record.error.model_dump() if record.error else None,
-                }
-                for entry in record.history:
-                    flat[f"t_{entry.status.value}"] = entry.at_ms
-                found[record.id] = flat
-            request = response.get("UnprocessedKeys") or {}
+    for record in store.get_many(ids).values():
+        flat: dict[str, Any] = {
+            "id": record.id,
+            "st": record.status.value,
+            "attempts": record.attempts,
+            "enqueued_at_ms": record.enqueued_at_ms,
+            "error": record.error.model_dump() if record.error else None,
+        }
+        for entry in record.history:
+            flat[f"t_{entry.status.value}"] = entry.at_ms
+        found[record.id] = flat
     return found
-
-
-def _plain(value: Any) -> Any:
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def run_demo(

@@ -9,6 +9,7 @@ attempt that may have reached Meta).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from pixy_whatsapp.outbound.contract import SendRequest
 
 WAMID_INDEX = "by-wamid"
+_BATCH_GET_LIMIT = 100
 DEFAULT_RETENTION_DAYS = 30
 
 _serializer = TypeSerializer()
@@ -350,6 +352,25 @@ class MessageStore:
         )
         item = _item(response.get("Item"))
         return _record(item) if item else None
+
+    def get_many(self, message_ids: Iterable[str]) -> dict[str, MessageRecord]:
+        """Records by id (consistent reads, 100 a request); unknown ids are left out."""
+        wanted = list(dict.fromkeys(message_ids))
+        found: dict[str, MessageRecord] = {}
+        for start in range(0, len(wanted), _BATCH_GET_LIMIT):
+            request: dict[str, Any] = {
+                self._table: {
+                    "Keys": [_key(i) for i in wanted[start : start + _BATCH_GET_LIMIT]],
+                    "ConsistentRead": True,
+                }
+            }
+            while request:
+                response = self._ddb.batch_get_item(RequestItems=request)
+                for raw in response.get("Responses", {}).get(self._table, []):
+                    record = _record(_item(raw))
+                    found[record.id] = record
+                request = dict(response.get("UnprocessedKeys") or {})
+        return found
 
     def find_by_wamid(self, wamid: str) -> str | None:
         response = self._ddb.query(
