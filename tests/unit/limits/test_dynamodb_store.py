@@ -72,7 +72,7 @@ def test_swap_creates_updates_and_reports_the_winner_without_a_read(
     assert (stale.applied, stale.current_us) == (False, 1_764_000_000_012_500)
     won = store.swap_tat(KEY.pk, 1_764_000_000_012_500, 1_764_000_000_025_000)
     assert won.applied
-    assert calls == ["UpdateItem", "UpdateItem", "UpdateItem"]
+    assert calls == ["PutItem", "PutItem", "PutItem"]
     assert store.read_tat(KEY.pk) == 1_764_000_000_025_000
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -28,7 +28,6 @@ from pixy_whatsapp.limits.store import TatSwap
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
 EXPIRY_GRACE_S = 3_600
 _CONDITION_FAILED = "ConditionalCheckFailedException"
@@ -62,25 +61,24 @@ class DynamoDBLimitStore:
         return str(math.ceil(tat_us / 1_000_000) + self._grace_s)
 
     def swap_tat(self, pk: str, expected_us: int | None, new_us: int) -> TatSwap:
-        values: dict[str, AttributeValueTypeDef] = {
-            ":new": {"N": format_tat(new_us)},
-            ":exp": {"N": self._expires_at(new_us)},
+        # A limit item holds nothing but its TAT, so a conditional put says it all and
+        # is the cheapest conditional write there is.
+        put: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": {
+                "pk": {"S": pk},
+                "tat": {"N": format_tat(new_us)},
+                "expires_at": {"N": self._expires_at(new_us)},
+            },
+            "ConditionExpression": "attribute_not_exists(tat)",
+            # The item that beat us comes back with the refusal: no read before the retry.
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
-        if expected_us is None:
-            condition = "attribute_not_exists(tat)"
-        else:
-            condition = "tat = :expected"
-            values[":expected"] = {"N": format_tat(expected_us)}
+        if expected_us is not None:
+            put["ConditionExpression"] = "tat = :expected"
+            put["ExpressionAttributeValues"] = {":expected": {"N": format_tat(expected_us)}}
         try:
-            self._ddb.update_item(
-                TableName=self._table,
-                Key={"pk": {"S": pk}},
-                UpdateExpression="SET tat = :new, expires_at = :exp",
-                ConditionExpression=condition,
-                ExpressionAttributeValues=values,
-                # The item that beat us comes back with the refusal: no read before the retry.
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
+            self._ddb.put_item(**put)
         except ClientError as error:
             if not _condition_failed(error):
                 raise LimitStoreUnavailable(f"reserving on {pk} failed: {error}") from error
@@ -95,15 +93,15 @@ class DynamoDBLimitStore:
 
     def raise_tat(self, pk: str, floor_us: int) -> None:
         try:
-            self._ddb.update_item(
+            self._ddb.put_item(
                 TableName=self._table,
-                Key={"pk": {"S": pk}},
-                UpdateExpression="SET tat = :floor, expires_at = :exp",
-                ConditionExpression="attribute_not_exists(tat) OR tat < :floor",
-                ExpressionAttributeValues={
-                    ":floor": {"N": format_tat(floor_us)},
-                    ":exp": {"N": self._expires_at(floor_us)},
+                Item={
+                    "pk": {"S": pk},
+                    "tat": {"N": format_tat(floor_us)},
+                    "expires_at": {"N": self._expires_at(floor_us)},
                 },
+                ConditionExpression="attribute_not_exists(tat) OR tat < :floor",
+                ExpressionAttributeValues={":floor": {"N": format_tat(floor_us)}},
             )
         except ClientError as error:
             if not _condition_failed(error):  # already at or past the floor: nothing to do

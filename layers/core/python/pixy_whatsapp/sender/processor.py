@@ -1,22 +1,26 @@
 """The sender: one SQS batch of send requests in, Meta calls out, every fate recorded.
 
-Per batch, DynamoDB is visited in three rounds whose requests go out together:
-claims (+ contact and breaker reads), limiter reservations, then outcomes. Each
-lane (same phone number, same recipient) is sent in queue order; lanes run
-concurrently on the shared async Graph client. A message that must be retried
-defers the later messages of its lane, never anyone else's.
+Per batch, DynamoDB is visited in three rounds: one read of the batch's message,
+contact and breaker items; then claims (conditional puts) with the limiter
+reservations beside them; then each outcome. Each lane (same phone number, same
+recipient) is sent in queue order and does not wait for the other lanes: it sends
+as soon as its own claims and its pair and number tokens are in, so one lane's
+writes overlap another's Graph call. A message that must be retried defers the
+later messages of its lane, never anyone else's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -45,6 +49,9 @@ from pixy_whatsapp.sender.records import (
 )
 from pixy_whatsapp.sender.telemetry import SenderTelemetry
 from pixy_whatsapp.statuses import (
+    RANK,
+    Claim,
+    ClaimConflict,
     ClaimOutcome,
     MessageError,
     MessageStatus,
@@ -56,6 +63,12 @@ from pixy_whatsapp.tokens import TokenNotFoundError, TokenProvider
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+# boto3 calls are blocking: a batch has up to ten lanes, each with a claim and a
+# reservation in flight at once, more than asyncio's default executor gives on 2 vCPUs.
+_IO_THREADS = 32
 
 
 class Fate(StrEnum):
@@ -71,6 +84,8 @@ class _Work:
     fate: Fate | None = None
     delay_s: float = 0.0
     claimed: bool = False
+    claim: Claim | None = None
+    current: Mapping[str, Any] | None = None  # the message's item as round 1 read it
     not_before_s: float = 0.0  # a booked reservation's wait, slept before sending
     event: EventDetail | None = None  # published once the batch is settled
 
@@ -116,25 +131,41 @@ class Sender:
         self._events = events
         self._clock_ms = clock_ms
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        # Kept for the life of the environment: threads survive Lambda freezes.
+        self._pool = ThreadPoolExecutor(max_workers=_IO_THREADS, thread_name_prefix="sender")
+
+    async def _io(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        """Run a blocking (boto3) call on the sender's own thread pool."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
 
     async def process(self, records: Sequence[dict[str, Any]]) -> BatchReport:
         work = [_Work(parse_record(r)) for r in records]
         valid = [w for w in work if w.record.request is not None]
         poison = [w for w in work if w.record.request is None]
 
-        # Round 1: claims, contact and breaker reads, and poison go out together.
+        # Round 1: the batch's message, contact and breaker items, and poison to the DLQ.
+        current = asyncio.create_task(self._read_messages(valid))
         contacts = asyncio.create_task(self._read_contacts(valid))
         verdicts = asyncio.create_task(self._breaker_verdicts(valid))
-        await asyncio.gather(
-            self._claim_all(valid), contacts, verdicts, *(self._bury(w) for w in poison)
-        )
-        await self._screen(valid, contacts.result(), verdicts.result())
+        await asyncio.gather(current, contacts, verdicts, *(self._bury(w) for w in poison))
+        await self._triage(valid, current.result(), contacts.result(), verdicts.result())
+        # Round 2 and the sends: per lane, claims and the pair reservation, then the calls.
         lanes = self._lanes(valid)
-        await self._reserve(lanes)
-        await asyncio.gather(*(self._send_lane(lane) for lane in lanes.values()))
+        plans, numbers = await self._plan(lanes)
+        number_grants = {
+            phone: asyncio.ensure_future(self._grant(reservation))
+            for phone, reservation in numbers.items()
+        }
         await asyncio.gather(
-            asyncio.to_thread(self._apply_visibility, [w for w in work if w.fate is Fate.RETRY]),
-            asyncio.to_thread(self._publish, [w.event for w in work if w.event is not None]),
+            *(
+                self._run_lane(lane, plans.get(key), number_grants.get(key[0]))
+                for key, lane in lanes.items()
+            )
+        )
+        await asyncio.gather(
+            self._io(self._apply_visibility, [w for w in work if w.fate is Fate.RETRY]),
+            self._io(self._publish, [w.event for w in work if w.event is not None]),
         )
 
         report = BatchReport()
@@ -145,23 +176,39 @@ class Sender:
                 report.failed_ids.append(w.record.record_id)
         return report
 
-    # -- round 1: claims, poison ------------------------------------------------------
+    # -- round 1: what the batch's items say ---------------------------------------------
 
-    async def _claim_all(self, valid: list[_Work]) -> None:
-        async def claim(w: _Work) -> None:
+    async def _read_messages(self, valid: list[_Work]) -> dict[str, dict[str, Any]]:
+        ids = [w.record.request.id for w in valid if w.record.request is not None]
+        return await self._io(self._messages.read_many, ids) if ids else {}
+
+    async def _triage(
+        self,
+        valid: list[_Work],
+        current: dict[str, dict[str, Any]],
+        contacts: dict[tuple[str, str], Contact],
+        verdicts: dict[tuple[Scope, str], Decision],
+    ) -> None:
+        """Settle from round 1's reads what needs no claim: redeliveries, attempts in
+        flight, deadlines, opt-outs and open breakers."""
+        for w in valid:
             request = w.record.request
             assert request is not None
-            claim = await asyncio.to_thread(self._messages.claim, request, self._clock_ms())
-            w.attempt = claim.attempt
-            if claim.outcome is ClaimOutcome.CLAIMED:
-                w.claimed = True
-            elif claim.outcome in (ClaimOutcome.ALREADY_DONE, ClaimOutcome.ALREADY_FAILED):
+            item = current.get(request.id)
+            rank = int(item.get("rk", 0)) if item else RANK[MessageStatus.QUEUED]
+            if rank >= RANK[MessageStatus.ACCEPTED]:
                 self._telemetry.redelivered()
                 w.fate = Fate.DONE
-            else:
-                await self._settle_in_flight(w, claim.sending_at_ms)
-
-        await asyncio.gather(*(claim(w) for w in valid))
+                continue
+            if rank == RANK[MessageStatus.SENDING]:
+                assert item is not None
+                w.attempt = int(item.get("attempts", 0))
+                sending_at = item.get("sending_at_ms")
+                await self._settle_in_flight(w, int(sending_at) if sending_at else None)
+                if not w.claimed:
+                    continue
+            w.current = item
+            await self._screen(w, contacts, verdicts)
 
     async def _settle_in_flight(self, w: _Work, sending_at_ms: int | None) -> None:
         """An earlier attempt may have reached Meta: wait for its webhook, then resend."""
@@ -171,13 +218,14 @@ class Sender:
         if waited_s < self._policy.ambiguous_window_s:
             self._defer(w, self._policy.ambiguous_window_s - waited_s)
             return
-        reclaimed = await asyncio.to_thread(self._messages.reclaim, request.id, w.attempt)
+        reclaimed = await self._io(self._messages.reclaim, request.id, w.attempt)
         if reclaimed is None:  # settled meanwhile (a webhook) or taken by another attempt
             w.fate = Fate.DONE
             return
         self._telemetry.ambiguous_resend()
         logger.warning("resending after an unresolved attempt", extra={"message_id": request.id})
         w.attempt = reclaimed.attempt
+        w.claim = reclaimed
         w.claimed = True
 
     async def _bury(self, w: _Work) -> None:
@@ -190,7 +238,7 @@ class Sender:
         body = w.record.body or "<empty>"
         attributes = dead_letter_attributes(body, reason, w.record.record_id)
         try:
-            await asyncio.to_thread(
+            await self._io(
                 self._sqs.send_message,
                 QueueUrl=self._dlq_url,
                 MessageBody=body,
@@ -209,7 +257,7 @@ class Sender:
                 reason="invalid", details=sqs_text(reason[:1024]), error_class="invalid"
             )
             # The body is safe in the DLQ: a record that cannot be written is only logged.
-            await asyncio.to_thread(
+            await self._io(
                 self._safely,
                 self._messages.apply_status,
                 w.record.poison_message_id,
@@ -231,45 +279,44 @@ class Sender:
         }
         if not marketing:
             return {}
-        return await asyncio.to_thread(self._contacts.get_many, marketing)
+        return await self._io(self._contacts.get_many, marketing)
 
     async def _screen(
         self,
-        valid: list[_Work],
+        w: _Work,
         contacts: dict[tuple[str, str], Contact],
         verdicts: dict[tuple[Scope, str], Decision],
     ) -> None:
-        for w in (w for w in valid if w.claimed and w.fate is None):
-            request = w.record.request
-            assert request is not None
-            if request.is_expired():
-                await self._fail(w, MessageError(reason="expired", error_class="expired"))
-                continue
-            contact = contacts.get((request.waba_id, request.recipient_key))
-            if request.category is Category.MARKETING and contact and contact.opted_out_marketing:
-                error = MessageError(
-                    reason="opted_out",
-                    details="the recipient opted out of marketing messages",
-                    error_class="opted_out",
+        request = w.record.request
+        assert request is not None
+        if request.is_expired():
+            await self._fail(w, MessageError(reason="expired", error_class="expired"))
+            return
+        contact = contacts.get((request.waba_id, request.recipient_key))
+        if request.category is Category.MARKETING and contact and contact.opted_out_marketing:
+            error = MessageError(
+                reason="opted_out",
+                details="the recipient opted out of marketing messages",
+                error_class="opted_out",
+            )
+            await self._fail(w, error)
+            return
+        for scope, scope_id in (
+            (Scope.WABA, request.waba_id),
+            (Scope.NUMBER, request.phone_number_id),
+        ):
+            verdict = verdicts.get((scope, scope_id))
+            if verdict is not None and not verdict.allowed:
+                self._telemetry.breaker_blocked(scope.value)
+                # A held breaker waits for people (a new token, an appeal): check back
+                # rarely, so the message's receive budget lasts hours.
+                delay = (
+                    float(self._policy.max_visibility_s)
+                    if verdict.state is BreakerState.HELD
+                    else verdict.retry_after_s or 30.0
                 )
-                await self._fail(w, error)
-                continue
-            for scope, scope_id in (
-                (Scope.WABA, request.waba_id),
-                (Scope.NUMBER, request.phone_number_id),
-            ):
-                verdict = verdicts.get((scope, scope_id))
-                if verdict is not None and not verdict.allowed:
-                    self._telemetry.breaker_blocked(scope.value)
-                    # A held breaker waits for people (a new token, an appeal): check back
-                    # rarely, so the message's receive budget lasts hours.
-                    delay = (
-                        float(self._policy.max_visibility_s)
-                        if verdict.state is BreakerState.HELD
-                        else verdict.retry_after_s or 30.0
-                    )
-                    await self._retry(w, None, delay, count_attempt=False)
-                    break
+                await self._retry(w, None, delay, count_attempt=False)
+                return
 
     async def _breaker_verdicts(self, pending: list[_Work]) -> dict[tuple[Scope, str], Decision]:
         scopes: dict[tuple[Scope, str], str | None] = {}
@@ -283,12 +330,10 @@ class Sender:
             version = None
             if waba is not None:
                 try:
-                    version = (await asyncio.to_thread(self._tokens.get, waba)).version
+                    version = (await self._io(self._tokens.get, waba)).version
                 except TokenNotFoundError:
                     version = None
-            return await asyncio.to_thread(
-                self._breaker.check, key[0], key[1], secret_version=version
-            )
+            return await self._io(self._breaker.check, key[0], key[1], secret_version=version)
 
         keys = list(scopes)
         results = await asyncio.gather(*(verdict(k, scopes[k]) for k in keys))
@@ -303,14 +348,16 @@ class Sender:
                 lanes[w.record.lane].append(w)
         return lanes
 
-    async def _reserve(self, lanes: dict[tuple[str, str], list[_Work]]) -> None:
-        """One round: a pair reservation per lane and a number reservation per phone number.
+    async def _plan(
+        self, lanes: dict[tuple[str, str], list[_Work]]
+    ) -> tuple[dict[tuple[str, str], Reservation], dict[str, Reservation]]:
+        """A pair reservation per lane and a number reservation per phone number.
 
         A lane longer than the pair burst sends what the burst allows; the rest wait.
-        Number tokens are booked for every sendable message even if its pair is refused:
-        at worst a few tokens go unused, never more than Meta allows.
+        Number tokens are booked for every sendable message even if its pair or its
+        claim is refused: at worst a few tokens go unused, never more than Meta allows.
         """
-        plans: list[tuple[Reservation, list[_Work]]] = []
+        pairs: dict[tuple[str, str], Reservation] = {}
         per_number: dict[str, list[_Work]] = defaultdict(list)
         for (phone, recipient), lane in lanes.items():
             sendable = self._sendable(lane)
@@ -320,38 +367,77 @@ class Sender:
             allowed = self._burst(key, len(sendable))
             for w in sendable[allowed:]:
                 await self._retry(w, None, 6.0, count_attempt=False)
-            plans.append((self._reservation(key, allowed), sendable[:allowed]))
+            pairs[(phone, recipient)] = self._reservation(key, allowed)
             per_number[phone].extend(sendable[:allowed])
+        numbers: dict[str, Reservation] = {}
         for phone, items in per_number.items():
             key = LimitKey.number(phone)
             allowed = self._burst(key, len(items))
             for w in items[allowed:]:
                 await self._retry(w, None, 1.0, count_attempt=False)
-            plans.append((self._reservation(key, allowed), items[:allowed]))
-        if not plans:
-            return
+            numbers[phone] = self._reservation(key, allowed)
+        return pairs, numbers
+
+    async def _grant(self, reservation: Reservation) -> Grant | None:
+        """The limiter's answer; None when it cannot be asked (then nothing is sent)."""
         try:
-            grants: list[Grant] = await asyncio.to_thread(
-                self._limiter.reserve_many, [reservation for reservation, _ in plans]
-            )
+            return await self._io(self._limiter.reserve, reservation)
         except LimitError:
-            # No limiter, no send: Meta's limits are never exceeded blind.
-            logger.exception("rate limiter unavailable")
-            for _, items in plans:
-                for w in items:
-                    if w.fate is None:
-                        await self._retry(w, None, 5.0, count_attempt=False)
-            return
-        for (reservation, items), grant in zip(plans, grants, strict=True):
-            if grant.granted:
-                for w in items:
-                    w.not_before_s = max(w.not_before_s, grant.wait_s)
-                continue
-            self._telemetry.throttled(reservation.key.kind.value)
+            logger.exception("rate limiter unavailable", extra={"key": reservation.key.pk})
+            return None
+
+    async def _run_lane(
+        self,
+        lane: list[_Work],
+        pair: Reservation | None,
+        number: Awaitable[Grant | None] | None,
+    ) -> None:
+        """Claim the lane's sendable messages and take its tokens together, then send."""
+        sendable = self._sendable(lane)
+        if sendable and pair is not None and number is not None:
+            pair_grant, *_ = await asyncio.gather(
+                self._grant(pair), *(self._claim(w) for w in sendable if not w.claimed)
+            )
+            number_grant = await number
+            for grant in (number_grant, pair_grant):
+                if not await self._admit(lane, grant):
+                    break
+        await self._send_lane(lane)
+
+    async def _admit(self, lane: list[_Work], grant: Grant | None) -> bool:
+        """Apply a grant to the lane's claimed messages; False if they must wait instead."""
+        waiting = [w for w in lane if w.claimed and w.fate is None]
+        if grant is not None and grant.granted:
+            for w in waiting:
+                w.not_before_s = max(w.not_before_s, grant.wait_s)
+            return True
+        if grant is None:
+            delay = 5.0  # No limiter, no send: Meta's limits are never exceeded blind.
+        else:
+            self._telemetry.throttled(grant.key.kind.value)
             delay = plan_wait(grant.wait_s, max_sleep_s=0).delay_s
-            for w in items:
-                if w.fate is None:
-                    await self._retry(w, None, delay, count_attempt=False)
+        for w in waiting:
+            await self._retry(w, None, delay, count_attempt=False)
+        return False
+
+    async def _claim(self, w: _Work) -> None:
+        request = w.record.request
+        assert request is not None
+        try:
+            claim = await self._io(self._messages.claim_from, request, w.current, self._clock_ms())
+        except ClaimConflict:
+            logger.warning("message changed under its claim", extra={"message_id": request.id})
+            self._defer(w, self._backoff(w.record.receive_count))
+            return
+        w.attempt = claim.attempt
+        if claim.outcome is ClaimOutcome.CLAIMED:
+            w.claim = claim
+            w.claimed = True
+        elif claim.outcome in (ClaimOutcome.ALREADY_DONE, ClaimOutcome.ALREADY_FAILED):
+            self._telemetry.redelivered()
+            w.fate = Fate.DONE
+        else:
+            await self._settle_in_flight(w, claim.sending_at_ms)
 
     def _reservation(self, key: LimitKey, tokens: int) -> Reservation:
         return Reservation(key=key, tokens=tokens, max_wait_s=self._policy.max_sleep_s)
@@ -362,12 +448,12 @@ class Sender:
 
     @staticmethod
     def _sendable(lane: list[_Work]) -> list[_Work]:
-        """Claimed messages before the lane's first retry: the ones this batch may send."""
+        """Unsettled messages before the lane's first retry: the ones this batch may send."""
         out: list[_Work] = []
         for w in lane:
             if w.fate is Fate.RETRY:
                 break
-            if w.claimed and w.fate is None:
+            if w.fate is None:
                 out.append(w)
         return out
 
@@ -376,14 +462,20 @@ class Sender:
     async def _send_lane(self, lane: list[_Work]) -> None:
         blocked_for: float | None = None
         for w in lane:
-            if w.fate is Fate.RETRY and blocked_for is None:
-                blocked_for = w.delay_s
+            if w.fate is Fate.RETRY:
+                if blocked_for is None:
+                    blocked_for = w.delay_s
                 continue
-            if not w.claimed or w.fate is not None:
+            if w.fate is not None:
                 continue
             if blocked_for is not None:
                 # Order per recipient: never overtake a message that goes back to the queue.
                 await self._retry(w, None, blocked_for, count_attempt=False)
+                continue
+            if not w.claimed:  # not expected: every sendable message is claimed or settled
+                logger.warning("unclaimed message left in a lane", extra={"lane": len(lane)})
+                await self._retry(w, None, 1.0, count_attempt=False)
+                blocked_for = w.delay_s
                 continue
             if w.not_before_s > 0:
                 await asyncio.sleep(w.not_before_s)
@@ -401,7 +493,7 @@ class Sender:
         request = w.record.request
         assert request is not None
         try:
-            token = await asyncio.to_thread(self._tokens.get, request.waba_id)
+            token = await self._io(self._tokens.get, request.waba_id)
         except TokenNotFoundError as exc:
             await self._fail(
                 w, MessageError(reason="no_token", details=str(exc), error_class="credentials")
@@ -429,17 +521,14 @@ class Sender:
             return
         self._telemetry.graph_latency(result.latency_ms)
         accepted_at = self._clock_ms()
-        await asyncio.to_thread(
-            self._messages.apply_status,
-            request.id,
-            MessageStatus.ACCEPTED,
-            accepted_at,
-            wamid=result.wamid,
+        assert w.claim is not None
+        await self._io(
+            self._messages.record_accepted, request.id, w.claim, accepted_at, result.wamid
         )
         self._safely(self._breaker.record_success, Scope.NUMBER, request.phone_number_id)
         if self._watch is not None:
             # Shadow-delivery canary: rarely a write (at most one per number per minute).
-            await asyncio.to_thread(
+            await self._io(
                 self._safely,
                 self._watch.note_accepted,
                 request.phone_number_id,
@@ -469,7 +558,7 @@ class Sender:
         self._telemetry.ambiguous()
         self._safely(self._breaker.record_failure, Scope.NUMBER, request.phone_number_id)
         error = MessageError(reason="ambiguous", details=str(exc), error_class="ambiguous")
-        await asyncio.to_thread(self._messages.mark_ambiguous, request.id, w.attempt, error)
+        await self._io(self._messages.mark_ambiguous, request.id, w.attempt, error)
         # Left `sending`: the next delivery waits out the correlation window first.
         self._defer(w, self._policy.ambiguous_window_s)
 
@@ -539,12 +628,17 @@ class Sender:
     async def _fail(self, w: _Work, error: MessageError) -> None:
         request = w.record.request
         assert request is not None
-        await asyncio.to_thread(
+        await self._io(
             self._messages.apply_status,
             request.id,
             MessageStatus.FAILED,
             self._clock_ms(),
             error=error,
+            # A message failed before any claim (sent straight to the queue, then expired
+            # or opted out) gets its request's fields with the failure.
+            descriptive=None
+            if w.claimed or w.current is not None
+            else MessageStore.descriptive(request),
         )
         meta_error = MetaError(
             code=error.code,
@@ -594,9 +688,7 @@ class Sender:
             await self._fail(w, final)
             return
         if w.claimed:
-            await asyncio.to_thread(
-                self._messages.release, request.id, w.attempt, error, sent=count_attempt
-            )
+            await self._io(self._messages.release, request.id, w.attempt, error, sent=count_attempt)
         if count_attempt:
             self._telemetry.retried()
         self._defer(w, delay)

@@ -9,7 +9,7 @@ attempt that may have reached Meta).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -82,6 +82,13 @@ class Claim:
     attempt: int
     sending_at_ms: int | None = None
     ambiguous: bool = False
+    # The whole item as this claim wrote it: `record_accepted` writes it back with the
+    # outcome, conditioned on nothing having changed since.
+    item: Mapping[str, Any] | None = None
+
+
+class ClaimConflict(Exception):
+    """The item kept changing under the claim: another delivery is working on it."""
 
 
 class ApplyResult(StrEnum):
@@ -108,7 +115,7 @@ class MessageStore:
         return at_ms // 1000 + self._retention_s
 
     @staticmethod
-    def _descriptive(request: SendRequest) -> dict[str, Any]:
+    def descriptive(request: SendRequest) -> dict[str, Any]:
         values: dict[str, Any] = {
             "id": request.id,
             "waba_id": request.waba_id,
@@ -128,7 +135,7 @@ class MessageStore:
         at = at_ms if at_ms is not None else now_ms()
         item = {
             "pk": f"msg#{request.id}",
-            "req": self._descriptive(request),
+            "req": self.descriptive(request),
             "st": MessageStatus.QUEUED.value,
             "rk": RANK[MessageStatus.QUEUED],
             "t_queued": at,
@@ -146,44 +153,106 @@ class MessageStore:
         return True
 
     def claim(self, request: SendRequest, at_ms: int | None = None) -> Claim:
-        """Move a queued (or unknown) message to `sending`; one conditional write."""
+        """Move a queued (or unknown) message to `sending`: one read, one conditional put."""
+        return self.claim_from(request, self.read_many([request.id]).get(request.id), at_ms)
+
+    def claim_from(
+        self,
+        request: SendRequest,
+        current: Mapping[str, Any] | None,
+        at_ms: int | None = None,
+        *,
+        max_conflicts: int = 3,
+    ) -> Claim:
+        """Claim against the item as last read (`read_many`), with one conditional put.
+
+        A put conditioned on the item being exactly what was read (still queued, same
+        attempt count) is the claim: it carries every attribute forward, so nothing
+        another writer added can be lost, and a refusal returns the item that won.
+        A message already past `queued` is refused without a write.
+        """
         at = at_ms if at_ms is not None else now_ms()
-        # Few clauses on purpose: the request's own fields travel as one map (`req`), the
-        # same on every claim of the same request. Claims run once per message on the
-        # hot path, and expression size is what an update's cost grows with.
-        try:
-            response = self._ddb.update_item(
-                TableName=self._table,
-                Key=_key(request.id),
-                UpdateExpression=(
-                    "SET req = if_not_exists(req, :req), st = :sending, rk = :rk_sending, "
-                    "sending_at_ms = :now, attempts = if_not_exists(attempts, :zero) + :one, "
-                    "t_queued = if_not_exists(t_queued, :now), expires_at = :exp"
-                ),
-                ConditionExpression="attribute_not_exists(rk) OR rk = :rk_queued",
-                ExpressionAttributeValues=_values(
-                    {
-                        ":req": self._descriptive(request),
-                        ":sending": MessageStatus.SENDING.value,
-                        ":rk_sending": RANK[MessageStatus.SENDING],
-                        ":rk_queued": RANK[MessageStatus.QUEUED],
-                        ":now": at,
-                        ":zero": 0,
-                        ":one": 1,
-                        ":exp": self._expires_at(at),
-                    }
-                ),
-                ReturnValues="UPDATED_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        old: Mapping[str, Any] | None = current
+        for _ in range(max_conflicts):
+            if old and int(old.get("rk", RANK[MessageStatus.QUEUED])) != RANK[MessageStatus.QUEUED]:
+                return self._refused_claim(old)
+            item, condition, values = self._claimed_item(request, old, at)
+            try:
+                put: dict[str, Any] = {
+                    "TableName": self._table,
+                    "Item": _values(item),
+                    "ConditionExpression": condition,
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+                if values:
+                    put["ExpressionAttributeValues"] = _values(values)
+                self._ddb.put_item(**put)
+            except self._ddb.exceptions.ConditionalCheckFailedException as exc:
+                old = _item(exc.response.get("Item"))  # type: ignore[arg-type]
+                continue
+            return Claim(
+                ClaimOutcome.CLAIMED, attempt=int(item["attempts"]), sending_at_ms=at, item=item
             )
-        except self._ddb.exceptions.ConditionalCheckFailedException as exc:
-            old = _item(exc.response.get("Item"))  # type: ignore[arg-type]
-            return self._refused_claim(old)
-        new = _item(response.get("Attributes"))
-        return Claim(ClaimOutcome.CLAIMED, attempt=int(new["attempts"]), sending_at_ms=at)
+        raise ClaimConflict(f"message {request.id} changed under {max_conflicts} claims")
+
+    def _claimed_item(
+        self, request: SendRequest, old: Mapping[str, Any] | None, at: int
+    ) -> tuple[dict[str, Any], str, dict[str, Any]]:
+        values: dict[str, Any]
+        if not old:
+            item: dict[str, Any] = {"pk": f"msg#{request.id}", "t_queued": at}
+            condition, values = "attribute_not_exists(pk)", {}
+        else:
+            item = dict(old)
+            clauses: list[str] = []
+            values = {}
+            for name in ("rk", "attempts"):
+                if name in old:
+                    clauses.append(f"{name} = :{name}")
+                    values[f":{name}"] = old[name]
+                else:
+                    clauses.append(f"attribute_not_exists({name})")
+            condition = " AND ".join(clauses)
+        item.setdefault("req", self.descriptive(request))
+        item.setdefault("t_queued", at)
+        item.update(
+            st=MessageStatus.SENDING.value,
+            rk=RANK[MessageStatus.SENDING],
+            sending_at_ms=at,
+            attempts=int((old or {}).get("attempts", 0)) + 1,
+            expires_at=self._expires_at(at),
+        )
+        return item, condition, values
+
+    def record_accepted(self, message_id: str, claim: Claim, at_ms: int, wamid: str) -> ApplyResult:
+        """`accepted` onto the claimed item with one conditional put.
+
+        If anything moved the item since the claim (a status webhook can beat us), the
+        general `apply_status` path merges instead.
+        """
+        if claim.item is None:
+            return self.apply_status(message_id, MessageStatus.ACCEPTED, at_ms, wamid=wamid)
+        item = dict(claim.item) | {
+            "st": MessageStatus.ACCEPTED.value,
+            "rk": RANK[MessageStatus.ACCEPTED],
+            "t_accepted": at_ms,
+            "wamid": wamid,
+        }
+        try:
+            self._ddb.put_item(
+                TableName=self._table,
+                Item=_values(item),
+                ConditionExpression="rk = :rk_sending AND attempts = :attempt",
+                ExpressionAttributeValues=_values(
+                    {":rk_sending": RANK[MessageStatus.SENDING], ":attempt": claim.attempt}
+                ),
+            )
+        except self._ddb.exceptions.ConditionalCheckFailedException:
+            return self.apply_status(message_id, MessageStatus.ACCEPTED, at_ms, wamid=wamid)
+        return ApplyResult.CURRENT
 
     @staticmethod
-    def _refused_claim(old: dict[str, Any]) -> Claim:
+    def _refused_claim(old: Mapping[str, Any]) -> Claim:
         rank = int(old.get("rk", 0))
         attempt = int(old.get("attempts", 0))
         if rank == RANK[MessageStatus.FAILED]:
@@ -355,8 +424,12 @@ class MessageStore:
 
     def get_many(self, message_ids: Iterable[str]) -> dict[str, MessageRecord]:
         """Records by id (consistent reads, 100 a request); unknown ids are left out."""
+        return {i: _record(item) for i, item in self.read_many(message_ids).items()}
+
+    def read_many(self, message_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Raw items by id (consistent reads, 100 a request); unknown ids are left out."""
         wanted = list(dict.fromkeys(message_ids))
-        found: dict[str, MessageRecord] = {}
+        found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(wanted), _BATCH_GET_LIMIT):
             request: dict[str, Any] = {
                 self._table: {
@@ -367,8 +440,8 @@ class MessageStore:
             while request:
                 response = self._ddb.batch_get_item(RequestItems=request)
                 for raw in response.get("Responses", {}).get(self._table, []):
-                    record = _record(_item(raw))
-                    found[record.id] = record
+                    item = _item(raw)
+                    found[str(item["pk"]).removeprefix("msg#")] = item
                 request = dict(response.get("UnprocessedKeys") or {})
         return found
 
