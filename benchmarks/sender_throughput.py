@@ -174,13 +174,13 @@ def build_sender(settings: Any, clients: dict[str, Any]) -> Any:
 
     `build_sender` takes the number's mps from the settings (1,000 here) but always the
     default pair policy (1 per 6 s, burst 5), which this run (each recipient every batch)
-    would hit at once; its limiter is swapped for one with a pair policy of 100/s, burst 10.
+    would hit at once; the run asks for a pair policy of 100/s, burst 10 instead.
     """
-    from pixy_whatsapp.limits import DynamoDBLimitStore, GcraPolicy, Limiter, LimitSettings
+    from pixy_whatsapp.limits import GcraPolicy, LimitSettings
     from pixy_whatsapp.sender import SenderClients
     from pixy_whatsapp.sender import build_sender as lambda_build_sender
 
-    sender = lambda_build_sender(
+    return lambda_build_sender(
         settings,
         SenderClients(
             dynamodb=clients["dynamodb"],
@@ -188,14 +188,8 @@ def build_sender(settings: Any, clients: dict[str, Any]) -> Any:
             secrets=clients["secretsmanager"],
             events=clients["events"],
         ),
+        limits=LimitSettings(number_mps=1_000, pair=GcraPolicy.per(100, 1.0, burst=10)),
     )
-    if not isinstance(getattr(sender, "_limiter", None), Limiter):
-        raise RuntimeError("Sender no longer keeps its limiter in `_limiter`: update the benchmark")
-    sender._limiter = Limiter(
-        DynamoDBLimitStore(clients["dynamodb"], settings.control_table),
-        LimitSettings(number_mps=1_000, pair=GcraPolicy.per(100, 1.0, burst=10)),
-    )
-    return sender
 
 
 # -- timing what an invocation does --------------------------------------------------------
@@ -204,9 +198,10 @@ def build_sender(settings: Any, clients: dict[str, Any]) -> Any:
 class Phases:
     """Start/end times of the sender's steps, by invocation (instance-level wrappers).
 
-    Round 1 is `_claim_all` with `_read_contacts` and `_breaker_verdicts` beside it;
-    round 2 `_reserve`; then the lanes (`_send_lane`: Graph call, then the `accepted`
-    write, `MessageStore.apply_status`).
+    Round 1 is `_read_messages` with `_read_contacts` and `_breaker_verdicts` beside it,
+    then `_triage`; then the lanes (`_run_lane`), each with its claims (`_claim`) and
+    reservations (`_grant`) followed by its sends (`_send_lane`: Graph call, then the
+    `accepted` write, `MessageStore.record_accepted`).
     """
 
     def __init__(self) -> None:
@@ -239,16 +234,17 @@ class Phases:
 
     def instrument(self, sender: Any) -> None:
         for attribute, name in (
-            ("_claim_all", "claims"),
+            ("_read_messages", "messages"),
             ("_read_contacts", "contacts"),
             ("_breaker_verdicts", "breakers"),
-            ("_screen", "screen"),
-            ("_reserve", "reserve"),
-            ("_send_lane", "lane"),
+            ("_triage", "triage"),
+            ("_claim", "claim"),
+            ("_grant", "grant"),
+            ("_run_lane", "lane"),
         ):
             self.wrap_async(sender, attribute, name)
         self.wrap_async(sender._graph, "send_message", "graph")
-        self.wrap_sync(sender._messages, "apply_status", "accepted_write")
+        self.wrap_sync(sender._messages, "record_accepted", "accepted_write")
         self.wrap_sync(sender, "_apply_visibility", "visibility")
         if hasattr(sender, "_publish"):
             self.wrap_sync(sender, "_publish", "publish")
@@ -463,7 +459,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             busy_s = machine_busy_seconds() - busy_before
             own_cpu_s = time.process_time() - own_cpu_before
             runner.close()
-            sender._limiter.close()
+            sender.close()
             profile_stats = profiler.stop() if profiler is not None else None
         # moto's work for the top-ups is the producers' load, not the sender's.
         moto_cpu = _delta(moto.cpu_seconds(), moto_cpu_before)
@@ -646,24 +642,37 @@ def breakdown(
         ) -> list[tuple[float, float]]:
             return [(s, e) for n, s, e in steps if n == name]
 
-        round1 = spans("claims") + spans("contacts") + spans("breakers")
-        reserve = spans("reserve")
+        round1 = spans("messages") + spans("contacts") + spans("breakers")
+        round2 = spans("claim") + spans("grant")
         lanes = spans("lane")
         graph = spans("graph")
         writes = spans("accepted_write")
         visibility = spans("visibility")
         publish = spans("publish")
-        if not (round1 and reserve and lanes and graph):
+        if not (round1 and round2 and lanes and graph):
             continue
         round1_end = max(e for _, e in round1)
         first_round1 = min(s for s, _ in round1)
         add("before round 1 (parse records)", first_round1 - inv.started)
-        add("round 1: claims + breaker/contacts reads", round1_end - first_round1)
-        screen = spans("screen")
-        add("screen (deadlines, opt-outs, breakers)", sum(e - s for s, e in screen))
-        add("round 2: limiter reservations", reserve[0][1] - reserve[0][0])
+        add("round 1: message, contact and breaker reads", round1_end - first_round1)
+        add(
+            "triage (redeliveries, deadlines, opt-outs, breakers)",
+            sum(e - s for s, e in spans("triage")),
+        )
+        first_round2 = min(s for s, _ in round2)
+        add(
+            "round 2: first claim/reservation start -> last done",
+            max(e for _, e in round2) - first_round2,
+        )
         first_graph = min(s for s, _ in graph)
-        add("reserve end -> first Graph call", first_graph - reserve[0][1])
+        add(
+            "round 2 start -> first Graph call (the first lane's own round 2)",
+            first_graph - first_round2,
+        )
+        add(
+            "round 2 start -> last Graph call (the last lane's own round 2)",
+            max(s for s, _ in graph) - first_round2,
+        )
         last_graph_end = max(e for _, e in graph)
         add("Graph calls (first start -> last answer)", last_graph_end - first_graph)
         add("  one Graph call, mean", statistics.mean(e - s for s, e in graph))
@@ -1068,7 +1077,8 @@ def render_profile(stats: Any, s: dict[str, Any]) -> str:
             "parse_record (SendRequest validation)": ("sender/records.py", "parse_record"),
             "validate_message (generated models)": ("pixy_whatsapp/models", "validate_message"),
             "GraphClient.send_message": ("graph/client.py", "send_message"),
-            "MessageStore.claim": ("statuses/store.py", "claim"),
+            "MessageStore.claim_from": ("statuses/store.py", "claim_from"),
+            "MessageStore.record_accepted": ("statuses/store.py", "record_accepted"),
             "MessageStore.apply_status": ("statuses/store.py", "apply_status"),
             "Limiter.reserve": ("limits/limiter.py", "reserve"),
             "ContactStore.get_many": ("contacts/store.py", "get_many"),

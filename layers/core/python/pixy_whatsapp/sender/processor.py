@@ -134,6 +134,11 @@ class Sender:
         # Kept for the life of the environment: threads survive Lambda freezes.
         self._pool = ThreadPoolExecutor(max_workers=_IO_THREADS, thread_name_prefix="sender")
 
+    def close(self) -> None:
+        """Stop the thread pools (tests, benchmarks): an environment keeps them for life."""
+        self._pool.shutdown(wait=True)
+        self._limiter.close()
+
     async def _io(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         """Run a blocking (boto3) call on the sender's own thread pool."""
         loop = asyncio.get_running_loop()

@@ -40,8 +40,14 @@ class SenderClients:
 
 
 def build_sender(
-    settings: Settings, clients: SenderClients, *, graph: GraphClient | None = None
+    settings: Settings,
+    clients: SenderClients,
+    *,
+    graph: GraphClient | None = None,
+    limits: LimitSettings | None = None,
 ) -> Sender:
+    """The deployed sender; `limits` replaces the policies the settings imply (the
+    number's default mps, Meta's pair limit), for load tests against a simulator."""
     telemetry = SenderTelemetry()
 
     def on_breaker_event(event: BreakerEvent) -> None:
@@ -62,7 +68,7 @@ def build_sender(
         contacts=ContactStore(clients.dynamodb, settings.contacts_table),
         limiter=Limiter(
             DynamoDBLimitStore(clients.dynamodb, settings.control_table),
-            LimitSettings(number_mps=settings.default_mps),
+            limits or LimitSettings(number_mps=settings.default_mps),
         ),
         breaker=CircuitBreaker(
             DynamoDBBreakerStore(clients.dynamodb, settings.control_table),
