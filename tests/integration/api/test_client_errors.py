@@ -88,13 +88,30 @@ def test_a_base64_body_is_read_and_one_that_is_not_utf8_refused(
     assert_explained(refused)
 
 
-def test_unknown_routes_and_methods_are_404s_that_say_so(api: ApiClient) -> None:
-    for method, path in [("GET", "/v1/nothing"), ("DELETE", "/v1/messages"), ("GET", "/")]:
+def test_unknown_routes_are_404s_that_say_so(api: ApiClient) -> None:
+    for method, path in [("GET", "/v1/nothing"), ("GET", "/"), ("POST", "/v1/messages/x/y")]:
         answer = api.call(method, path)
 
         assert answer.status == 404
         assert_explained(answer)
         assert answer.body["error"] == f"no route for {method} {path}"
+
+
+def test_a_known_path_with_the_wrong_method_is_a_405_naming_the_right_ones(
+    api: ApiClient,
+) -> None:
+    for method, path, allowed in [
+        ("DELETE", "/v1/messages", "POST"),
+        ("GET", "/v1/messages", "POST"),
+        ("POST", "/v1/messages/some-id", "GET"),
+        ("PUT", "/v1/health", "GET"),
+    ]:
+        answer = api.call(method, path)
+
+        assert answer.status == 405
+        assert_explained(answer)
+        assert answer.body["error"] == f"{method} is not allowed on {path}"
+        assert answer.headers["Allow"] == allowed
 
 
 def test_invalid_requests_leave_no_trace(api: ApiClient, deployment: Deployment) -> None:

@@ -9,6 +9,7 @@ are never echoed back: they may hold phone numbers.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -43,6 +44,7 @@ _MESSAGES = {
 # they carry it (an extra key to `ErrorBody`), so they match every shape documented there.
 INVALID_REQUEST = "invalid_request"
 NOT_FOUND = "not_found"
+METHOD_NOT_ALLOWED = "method_not_allowed"
 
 
 def _dump(body: ErrorBody, code: str | None) -> str:
@@ -143,6 +145,20 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
         event = app.current_event
         if error.msg != NotFoundError().msg:  # raised by a route, with its own reason
             return error_response(HTTPStatus.NOT_FOUND, ErrorBody(error=str(error.msg)))
+        allowed = routes.allowed_methods(event.path)
+        # A method the path takes still misses when the router refuses the path's
+        # characters (`/v1/messages/%C2%84`): that stays a 404.
+        if allowed and event.http_method.upper() not in allowed:
+            response = error_response(
+                HTTPStatus.METHOD_NOT_ALLOWED,
+                ErrorBody(
+                    error=f"{event.http_method} is not allowed on {event.path}",
+                    details=[ErrorDetail(path="method", message=f"use {', '.join(allowed)}")],
+                ),
+                METHOD_NOT_ALLOWED,
+            )
+            response.headers["Allow"] = ", ".join(allowed)
+            return response
         # A path no route takes can still look like a documented one (`/v1/wabas/%C2%84`).
         return error_response(
             HTTPStatus.NOT_FOUND,
@@ -161,6 +177,7 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     app.exception_handler(RequestUnsupportedContentType)(unsupported_type)
     app.exception_handler(ApiError)(api_error)
     app.exception_handler(ServiceError)(service_error)
+    routes = _RouteTable(app)
     app.not_found(not_found)
 
 
@@ -169,3 +186,40 @@ def unsupported_media_type() -> ErrorBody:
         error="unsupported content type",
         details=[ErrorDetail(path="header.content-type", message="must be application/json")],
     )
+
+
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+class _RouteTable:
+    """Which methods each documented path takes, read from the app's own OpenAPI
+    document the first time a request misses every route (a 405 instead of a 404)."""
+
+    def __init__(self, app: APIGatewayHttpResolver) -> None:
+        self._app = app
+        self._paths: list[tuple[re.Pattern[str], list[str]]] | None = None
+
+    def allowed_methods(self, path: str) -> list[str]:
+        if self._paths is None:
+            document = self._app.get_openapi_schema().model_dump(by_alias=True)
+            self._paths = [
+                (
+                    _path_pattern(template),
+                    sorted(m.upper() for m in _METHODS if operations.get(m) is not None),
+                )
+                for template, operations in (document.get("paths") or {}).items()
+                if operations
+            ]
+        for pattern, methods in self._paths:
+            if pattern.match(path):
+                return methods
+        return []
+
+
+def _path_pattern(template: str) -> re.Pattern[str]:
+    """`/v1/messages/{id}` as a pattern that takes any one segment for `{id}`."""
+    segments = (
+        "[^/]+" if part.startswith("{") and part.endswith("}") else re.escape(part)
+        for part in template.split("/")
+    )
+    return re.compile("^" + "/".join(segments) + "$")
