@@ -86,7 +86,9 @@ class Queues(Construct):
             deduplication_scope=(sqs.DeduplicationScope.MESSAGE_GROUP if high_throughput else None),
             visibility_timeout=cdk.Duration.seconds(visibility_seconds),
             retention_period=cdk.Duration.days(retention_days),
-            max_message_size_bytes=spec.max_message_bytes,
+            max_message_size_bytes=(
+                spec.max_message_bytes if dead_letter is not None else spec.dlq_max_message_bytes
+            ),
             # Long polling keeps the event source's empty receives (billed) down.
             receive_message_wait_time=cdk.Duration.seconds(20),
             encryption=sqs.QueueEncryption.SQS_MANAGED,

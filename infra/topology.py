@@ -124,6 +124,8 @@ class QueueSpec:
     dlq_retention_days: int = 14
     high_throughput: bool = False
     max_message_bytes: int = 262_144
+    # Room for a body of the source queue's largest size plus the reason it was moved.
+    dlq_max_message_bytes: int = 1_048_576
 
 
 @dataclass(frozen=True)

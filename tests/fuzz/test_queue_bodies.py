@@ -43,8 +43,8 @@ from tests.fuzz.strategies import (
 )
 from tests.integration.sender.harness import NUMBER, TOKEN, WABA, SenderHarness
 
-# The stack's queues (infra/topology.py: max_message_bytes); SQS counts the body and every
-# attribute's name, type and value.
+# The stack's source queues (infra/topology.py: max_message_bytes; their DLQs take 1 MiB);
+# SQS counts the body and every attribute's name, type and value.
 MAX_MESSAGE_BYTES = 262_144
 _SQS_FORBIDDEN = {c for c in range(0x20) if c not in (0x9, 0xA, 0xD)} | {0xFFFE, 0xFFFF}
 
@@ -380,12 +380,24 @@ def test_a_body_near_the_size_limit_takes_what_reason_fits(slack: int) -> None:
     body = "x" * (MAX_MESSAGE_BYTES - slack)
     reason = "invalid send request: " + "because " * 200
 
-    attributes = dead_letter_attributes(body, reason, "7b4f0e62-6c0c-4a39-a0b5-3b0e2c1f9d10")
+    attributes = dead_letter_attributes(
+        body, reason, "7b4f0e62-6c0c-4a39-a0b5-3b0e2c1f9d10", max_bytes=MAX_MESSAGE_BYTES
+    )
 
     assert message_size({"MessageBody": body, "MessageAttributes": attributes}) <= (
         MAX_MESSAGE_BYTES
     )
     assert ("reason" in attributes) is (slack > len("reasonString"))
+
+
+def test_the_dlq_takes_the_largest_body_the_queue_took_with_its_whole_reason() -> None:
+    body = "x" * MAX_MESSAGE_BYTES
+    reason = "invalid send request: " + "because " * 100
+
+    attributes = dead_letter_attributes(body, reason, "7b4f0e62-6c0c-4a39-a0b5-3b0e2c1f9d10")
+
+    assert attributes["reason"]["StringValue"] == reason.strip()
+    assert "source_message_id" in attributes
 
 
 def test_an_id_too_long_for_a_message_marks_no_record_failed() -> None:

@@ -74,6 +74,17 @@ def test_every_queue_is_encrypted_and_refuses_plain_http(synthesized: Synthesize
         assert deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
+def test_dead_letter_queues_take_four_times_their_source_queues_message_size(
+    synthesized: Synthesized,
+) -> None:
+    for key in QueueKey:
+        source = _queue(synthesized, key)["MaximumMessageSize"]
+        dlq = _queue(synthesized, key, dlq=True)["MaximumMessageSize"]
+
+        # A body the source queue took still fits in the DLQ with its reason attributes.
+        assert (source, dlq) == (262_144, 1_048_576)
+
+
 def test_visibility_is_at_least_six_times_the_consumer_timeout(synthesized: Synthesized) -> None:
     mappings = synthesized.of_type("AWS::Lambda::EventSourceMapping").values()
     assert len(mappings) == 2

@@ -219,7 +219,7 @@ def _create_queue(sqs: Any, name: str, spec: QueueSpec, dead_letter_arn: str | N
         "MessageRetentionPeriod": str(
             (spec.dlq_retention_days if is_dlq else spec.retention_days) * _DAY_S
         ),
-        "MaximumMessageSize": str(spec.max_message_bytes),
+        "MaximumMessageSize": str(spec.dlq_max_message_bytes if is_dlq else spec.max_message_bytes),
         "ReceiveMessageWaitTimeSeconds": str(_RECEIVE_WAIT_S),
         "SqsManagedSseEnabled": "true",
     }

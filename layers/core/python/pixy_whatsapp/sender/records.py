@@ -88,8 +88,9 @@ def parse_record(record: dict[str, Any]) -> QueuedRecord:
 # --- poison on its way to the DLQ ---------------------------------------------------------
 
 # SQS refuses a message over the queue's MaximumMessageSize, attributes counted (name,
-# type and value); the stack's queues, the DLQ among them, take 262,144 bytes.
-DLQ_MAX_MESSAGE_BYTES = 262_144
+# type and value). The stack's DLQs take 1 MiB, four times their source queues' limit,
+# so a body of any size the outbound queue took goes with its whole reason.
+DLQ_MAX_MESSAGE_BYTES = 1_048_576
 REASON_MAX_CHARS = 1024
 _STRING = "String"
 
