@@ -42,7 +42,9 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 @tracer.capture_method(capture_response=False)
 def record_handler(record: SQSRecord) -> None:
-    outcome = inbound.process(record.body, source_message_id=record.message_id)
+    outcome = inbound.process(
+        record.body, source_message_id=record.message_id, receipt_handle=record.receipt_handle
+    )
     logger.debug("inbound record done", extra={"outcome": outcome.value})
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from pixy_whatsapp import metric_names as m
-from pixy_whatsapp.inbound import GuardBusy, GuardStore
+from pixy_whatsapp.inbound import GuardBusy, GuardStore, InboundClients, build_inbound_processor
 from pixy_whatsapp.statuses import MessageStatus
 
 from .payloads import BSUID, T0, USER, WABA, meta_error, raw, status, status_webhook
@@ -230,6 +230,32 @@ def test_a_status_another_invocation_is_publishing_is_retried_later(world: World
     guards.complete([f"status#{message_id}#delivered"])
     world.processor.process(body)
     assert world.published() == []
+
+
+def test_a_busy_record_comes_back_in_seconds_not_after_the_visibility_timeout(
+    world: World,
+) -> None:
+    message_id = world.sent_message(wamid="wamid.B2")
+    GuardStore(world.ddb, world.settings.idempotency_table, ttl_seconds=3600).claim(
+        f"status#{message_id}#read"
+    )
+    queue_url = world.settings.inbound_queue_url
+    world.sqs.send_message(
+        QueueUrl=queue_url,
+        MessageBody=envelope(raw(status_webhook(status("wamid.B2", "read", T0 + 3)))),
+    )
+    (received,) = world.sqs.receive_message(QueueUrl=queue_url, VisibilityTimeout=600)["Messages"]
+    processor = build_inbound_processor(  # back at once, so the test need not wait
+        world.settings,
+        InboundClients(dynamodb=world.ddb, sqs=world.sqs, s3=world.s3, events=world.events),
+        busy_retry_seconds=0,
+    )
+
+    with pytest.raises(GuardBusy):
+        processor.process(received["Body"], receipt_handle=received["ReceiptHandle"])
+
+    again = world.sqs.receive_message(QueueUrl=queue_url).get("Messages", [])
+    assert [m["MessageId"] for m in again] == [received["MessageId"]]
 
 
 def test_received_at_is_the_webhooks_arrival(world: World) -> None:

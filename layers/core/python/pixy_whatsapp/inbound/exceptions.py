@@ -10,8 +10,9 @@ class InboundError(Exception):
 class GuardBusy(InboundError):
     """Another invocation is handling the same message or status right now.
 
-    The record fails and comes back after the queue's visibility timeout, by which time
-    the other invocation has finished (or its lease has run out).
+    The record fails and comes back a few seconds later (`BUSY_RETRY_SECONDS`), by which
+    time the other invocation has usually finished; if it has not, the record is busy again
+    until that invocation finishes or its lease runs out.
     """
 
     def __init__(self, key: str) -> None:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from pixy_whatsapp.events import EventPublisher
 from pixy_whatsapp.inbound.conversions import dump
 from pixy_whatsapp.inbound.directory import NumberDirectory
+from pixy_whatsapp.inbound.exceptions import GuardBusy
 from pixy_whatsapp.inbound.guards import GuardStore
 from pixy_whatsapp.inbound.messages import MessageHandler
 from pixy_whatsapp.inbound.outbox import Outbox
@@ -48,6 +49,9 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 REASON_ATTRIBUTE = "reason"
+BUSY_RETRY_SECONDS = 5
+"""A record whose event another invocation is publishing comes back this soon, not after
+the queue's whole visibility timeout: that invocation is usually done in milliseconds."""
 SOURCE_MESSAGE_ATTRIBUTE = "source_message_id"
 _MAX_ATTRIBUTE_CHARS = 1024
 
@@ -71,6 +75,8 @@ class InboundProcessor:
         updates: UpdateHandler,
         publisher: EventPublisher,
         telemetry: InboundTelemetry,
+        queue_url: str | None = None,
+        busy_retry_seconds: int = BUSY_RETRY_SECONDS,
     ) -> None:
         self._s3 = s3
         self._sqs = sqs
@@ -82,9 +88,36 @@ class InboundProcessor:
         self._updates = updates
         self._publisher = publisher
         self._telemetry = telemetry
+        self._queue_url = queue_url
+        self._busy_retry_seconds = busy_retry_seconds
 
-    def process(self, envelope_json: str, *, source_message_id: str | None = None) -> RecordOutcome:
+    def process(
+        self,
+        envelope_json: str,
+        *,
+        source_message_id: str | None = None,
+        receipt_handle: str | None = None,
+    ) -> RecordOutcome:
         """Handle one queue message body; raises (the record is retried) on any failure."""
+        try:
+            return self._process(envelope_json, source_message_id)
+        except GuardBusy:
+            self._retry_soon(receipt_handle)
+            raise
+
+    def _retry_soon(self, receipt_handle: str | None) -> None:
+        if self._queue_url is None or not receipt_handle:
+            return
+        try:
+            self._sqs.change_message_visibility(
+                QueueUrl=self._queue_url,
+                ReceiptHandle=receipt_handle,
+                VisibilityTimeout=self._busy_retry_seconds,
+            )
+        except Exception:  # the queue's own visibility timeout applies instead
+            logger.exception("could not bring a busy record back sooner")
+
+    def _process(self, envelope_json: str, source_message_id: str | None) -> RecordOutcome:
         try:
             raw, received_at = load_webhook_body(envelope_json, self._s3)
             payload = parse_webhook(raw)

@@ -11,7 +11,7 @@ from pixy_whatsapp.inbound.directory import NumberDirectory
 from pixy_whatsapp.inbound.guards import GuardStore
 from pixy_whatsapp.inbound.keywords import OptKeywords
 from pixy_whatsapp.inbound.messages import MessageHandler
-from pixy_whatsapp.inbound.processor import InboundProcessor
+from pixy_whatsapp.inbound.processor import BUSY_RETRY_SECONDS, InboundProcessor
 from pixy_whatsapp.inbound.statuses import StatusHandler
 from pixy_whatsapp.inbound.telemetry import InboundTelemetry
 from pixy_whatsapp.inbound.updates import UpdateHandler
@@ -43,7 +43,11 @@ class InboundClients:
 
 
 def build_inbound_processor(
-    settings: Settings, clients: InboundClients, *, publisher: EventPublisher | None = None
+    settings: Settings,
+    clients: InboundClients,
+    *,
+    publisher: EventPublisher | None = None,
+    busy_retry_seconds: int = BUSY_RETRY_SECONDS,
 ) -> InboundProcessor:
     telemetry = InboundTelemetry()
     messages = MessageStore(
@@ -59,6 +63,8 @@ def build_inbound_processor(
         s3=clients.s3,
         sqs=clients.sqs,
         dlq_url=settings.inbound_dlq_url,
+        queue_url=settings.inbound_queue_url,
+        busy_retry_seconds=busy_retry_seconds,
         guards=GuardStore(
             clients.dynamodb,
             settings.idempotency_table,
