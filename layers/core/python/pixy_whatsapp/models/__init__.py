@@ -37,41 +37,103 @@ status values are kept; nothing is required)::
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from pixy_whatsapp.models.exceptions import MessageValidationError, WebhookParseError
 from pixy_whatsapp.models.problems import MessageProblem
-from pixy_whatsapp.models.send import (
-    GraphError,
-    GraphErrorBody,
-    MessageVariant,
-    OutboundMessage,
-    ReadReceipt,
-    SendMessageResponse,
-    dump_message,
-    parse_message,
-    validate_message,
-)
-from pixy_whatsapp.models.summary import WebhookSummary, summarize_webhook
-from pixy_whatsapp.models.updates import PhoneNumberQualityUpdate, TemplateStatusUpdate, read_update
-from pixy_whatsapp.models.webhook import (
-    DeliveryStatus,
-    InboundMessage,
-    ReceivedError,
-    ReceivedMessage,
-    ReceivedStatus,
-    StatusError,
-    WebhookChange,
-    WebhookContact,
-    WebhookEntry,
-    WebhookError,
-    WebhookMetadata,
-    WebhookPayload,
-    WebhookValue,
-    iter_changes,
-    iter_errors,
-    iter_messages,
-    iter_statuses,
-    parse_webhook,
-)
+
+if TYPE_CHECKING:
+    from pixy_whatsapp.models.send import (
+        GraphError,
+        GraphErrorBody,
+        MessageVariant,
+        OutboundMessage,
+        ReadReceipt,
+        SendMessageResponse,
+        dump_message,
+        parse_message,
+        validate_message,
+    )
+    from pixy_whatsapp.models.summary import WebhookSummary, summarize_webhook
+    from pixy_whatsapp.models.updates import (
+        PhoneNumberQualityUpdate,
+        TemplateStatusUpdate,
+        read_update,
+    )
+    from pixy_whatsapp.models.webhook import (
+        DeliveryStatus,
+        InboundMessage,
+        ReceivedError,
+        ReceivedMessage,
+        ReceivedStatus,
+        StatusError,
+        WebhookChange,
+        WebhookContact,
+        WebhookEntry,
+        WebhookError,
+        WebhookMetadata,
+        WebhookPayload,
+        WebhookValue,
+        iter_changes,
+        iter_errors,
+        iter_messages,
+        iter_statuses,
+        parse_webhook,
+    )
+
+# The send and webhook models are each tens of milliseconds of a cold start, and each
+# function needs one side only: a name is imported from its module when first asked for.
+_HOMES = {
+    "send": (
+        "GraphError",
+        "GraphErrorBody",
+        "MessageVariant",
+        "OutboundMessage",
+        "ReadReceipt",
+        "SendMessageResponse",
+        "dump_message",
+        "parse_message",
+        "validate_message",
+    ),
+    "summary": ("WebhookSummary", "summarize_webhook"),
+    "updates": ("PhoneNumberQualityUpdate", "TemplateStatusUpdate", "read_update"),
+    "webhook": (
+        "DeliveryStatus",
+        "InboundMessage",
+        "ReceivedError",
+        "ReceivedMessage",
+        "ReceivedStatus",
+        "StatusError",
+        "WebhookChange",
+        "WebhookContact",
+        "WebhookEntry",
+        "WebhookError",
+        "WebhookMetadata",
+        "WebhookPayload",
+        "WebhookValue",
+        "iter_changes",
+        "iter_errors",
+        "iter_messages",
+        "iter_statuses",
+        "parse_webhook",
+    ),
+}
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "DeliveryStatus",
