@@ -16,7 +16,7 @@ import threading
 from collections.abc import Coroutine
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import boto3
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -28,20 +28,18 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pixy_whatsapp.api.models import ErrorDetail
 from pixy_whatsapp.errors import classify
 from pixy_whatsapp.settings import Settings
-from pixy_whatsapp.subscriptions import (
-    CALLBACK_URI_MAX_CHARS,
-    CheckResult,
+from pixy_whatsapp.subscriptions.exceptions import (
     FailureKind,
     InvalidRegistration,
     RegistrationFailed,
-    SubscriptionClients,
-    SubscriptionManager,
-    SubscriptionState,
     UnregistrationFailed,
     WabaNotFound,
-    WabaRecord,
-    build_manager,
 )
+from pixy_whatsapp.subscriptions.inputs import CALLBACK_URI_MAX_CHARS
+from pixy_whatsapp.subscriptions.model import CheckResult, SubscriptionState, WabaRecord
+
+if TYPE_CHECKING:
+    from pixy_whatsapp.subscriptions.manager import SubscriptionManager
 
 _T = TypeVar("_T")
 
@@ -178,6 +176,10 @@ class ManagerFactory:
     def get(self) -> SubscriptionManager:
         with self._lock:
             if self._manager is None:
+                # The token provider, registry and shadow check only serve these admin
+                # routes: sends and status reads never load them.
+                from pixy_whatsapp.subscriptions.runtime import SubscriptionClients, build_manager
+
                 self._manager = build_manager(
                     Settings.from_env(),
                     SubscriptionClients(

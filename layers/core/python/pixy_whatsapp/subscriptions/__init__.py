@@ -12,6 +12,11 @@ The sender feeds shadow-delivery detection with one call after each accepted sen
     watch.note_accepted(phone_number_id, message_id, waba_id=waba_id)
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from pixy_whatsapp.subscriptions.exceptions import (
     FailureKind,
     InvalidRegistration,
@@ -21,25 +26,65 @@ from pixy_whatsapp.subscriptions.exceptions import (
     UnregistrationFailed,
     WabaNotFound,
 )
-from pixy_whatsapp.subscriptions.manager import (
-    CALLBACK_URI_MAX_CHARS,
-    DEFAULT_CONCURRENCY,
-    SubscriptionManager,
-    check_callback_uri,
-    check_graph_id,
-)
-from pixy_whatsapp.subscriptions.model import (
-    CheckReport,
-    CheckResult,
-    SilentNumber,
-    SubscriptionState,
-    Unregistered,
-    WabaCheck,
-    WabaRecord,
-)
-from pixy_whatsapp.subscriptions.registry import WabaRegistry
-from pixy_whatsapp.subscriptions.runtime import SubscriptionClients, build_manager
-from pixy_whatsapp.subscriptions.shadow import DeliveryWatch, ShadowDeliveryCheck, ShadowScan
+
+if TYPE_CHECKING:
+    from pixy_whatsapp.subscriptions.inputs import (
+        CALLBACK_URI_MAX_CHARS,
+        check_callback_uri,
+        check_graph_id,
+    )
+    from pixy_whatsapp.subscriptions.manager import DEFAULT_CONCURRENCY, SubscriptionManager
+    from pixy_whatsapp.subscriptions.model import (
+        CheckReport,
+        CheckResult,
+        SilentNumber,
+        SubscriptionState,
+        Unregistered,
+        WabaCheck,
+        WabaRecord,
+    )
+    from pixy_whatsapp.subscriptions.registry import WabaRegistry
+    from pixy_whatsapp.subscriptions.runtime import SubscriptionClients, build_manager
+    from pixy_whatsapp.subscriptions.shadow import DeliveryWatch, ShadowDeliveryCheck, ShadowScan
+
+# Loaded on first use rather than with the package: the sender imports
+# `subscriptions.shadow` for its canary write, and Python loads this package first, which
+# would otherwise bring the manager, the Graph client, the token provider and the
+# registry into the sender's cold start.
+_LAZY = {
+    "CALLBACK_URI_MAX_CHARS": "inputs",
+    "DEFAULT_CONCURRENCY": "manager",
+    "SubscriptionManager": "manager",
+    "check_callback_uri": "inputs",
+    "check_graph_id": "inputs",
+    "CheckReport": "model",
+    "CheckResult": "model",
+    "SilentNumber": "model",
+    "SubscriptionState": "model",
+    "Unregistered": "model",
+    "WabaCheck": "model",
+    "WabaRecord": "model",
+    "WabaRegistry": "registry",
+    "SubscriptionClients": "runtime",
+    "build_manager": "runtime",
+    "DeliveryWatch": "shadow",
+    "ShadowDeliveryCheck": "shadow",
+    "ShadowScan": "shadow",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "CALLBACK_URI_MAX_CHARS",

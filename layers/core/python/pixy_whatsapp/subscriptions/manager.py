@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import httpx
 from pydantic import SecretStr
 
 from pixy_whatsapp.graph import GraphApiError, GraphError, SubscribedApp
@@ -33,6 +32,10 @@ from pixy_whatsapp.subscriptions.exceptions import (
     SubscriptionError,
     UnregistrationFailed,
     WabaNotFound,
+)
+from pixy_whatsapp.subscriptions.inputs import (
+    check_callback_uri,
+    check_graph_id,
 )
 from pixy_whatsapp.subscriptions.model import (
     CheckReport,
@@ -54,16 +57,11 @@ if TYPE_CHECKING:
     from pixy_whatsapp.tokens import TokenProvider
 
 DEFAULT_CONCURRENCY = 8
-CALLBACK_URI_MAX_CHARS = 200  # Meta's limit on override_callback_uri
 APP_RATE_LIMIT_CODE = 4
 INVALID_TOKEN_CODE = 190
 
-# Graph node ids are decimal; anything else cannot be a WABA or a phone number id.
-_GRAPH_ID = re.compile(r"^[0-9]{1,32}$")
 # Printable ASCII without spaces: what an HTTP Authorization header can carry.
 _TOKEN_CHARS = re.compile(r"^[\x21-\x7e]{1,4096}$")
-_OVERRIDE = "override_callback_uri"
-_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 # States in which the WABA was seen subscribed: losing that is drift, worth an alarm.
 _WAS_SUBSCRIBED = frozenset({SubscriptionState.SUBSCRIBED, SubscriptionState.UNVERIFIED})
 
@@ -72,35 +70,6 @@ VerifyTokenSource = Callable[[], SecretStr]
 
 class _VerifyTokenUnavailable(SubscriptionError):
     pass
-
-
-def check_graph_id(value: str, what: str) -> str:
-    if not isinstance(value, str) or not _GRAPH_ID.match(value):
-        raise InvalidRegistration(f"{what} must be a Graph id (digits only)", field=what)
-    return value
-
-
-def check_callback_uri(uri: str) -> str:
-    """Meta's rules for `override_callback_uri`: an https URL of at most 200 characters.
-
-    Plain http is let through for loopback hosts only, for the local stack.
-    """
-    if len(uri) > CALLBACK_URI_MAX_CHARS:
-        raise InvalidRegistration(
-            f"override_callback_uri is longer than {CALLBACK_URI_MAX_CHARS} characters",
-            field=_OVERRIDE,
-        )
-    try:
-        url = httpx.URL(uri)
-    except httpx.InvalidURL:
-        raise InvalidRegistration("override_callback_uri is not a URL", field=_OVERRIDE) from None
-    if not url.host or url.fragment:
-        raise InvalidRegistration(
-            "override_callback_uri must be an absolute URL, no fragment", field=_OVERRIDE
-        )
-    if url.scheme != "https" and not (url.scheme == "http" and url.host in _LOOPBACK_HOSTS):
-        raise InvalidRegistration("override_callback_uri must be an https URL", field=_OVERRIDE)
-    return uri
 
 
 def _check_token(token: SecretStr) -> None:

@@ -4,6 +4,11 @@ The webhook Lambda uses `WebhookReceiver`; the inbound processor reads each queu
 message back into the exact bytes Meta sent with `load_webhook_body`.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from pixy_whatsapp.webhooks.envelope import (
     ENVELOPE_VERSION,
     S3BodyPointer,
@@ -21,14 +26,43 @@ from pixy_whatsapp.webhooks.exceptions import (
     WebhookError,
     WebhookUnavailable,
 )
-from pixy_whatsapp.webhooks.receiver import (
-    MAX_MESSAGE_BYTES,
-    KeptWebhook,
-    WebhookReceiver,
-    request_body_bytes,
-)
-from pixy_whatsapp.webhooks.secrets_cache import WebhookSecrets
-from pixy_whatsapp.webhooks.signature import SIGNATURE_HEADER, sign_body, verify_signature
+
+if TYPE_CHECKING:
+    from pixy_whatsapp.webhooks.receiver import (
+        MAX_MESSAGE_BYTES,
+        KeptWebhook,
+        WebhookReceiver,
+        request_body_bytes,
+    )
+    from pixy_whatsapp.webhooks.secrets_cache import WebhookSecrets
+    from pixy_whatsapp.webhooks.signature import SIGNATURE_HEADER, sign_body, verify_signature
+
+# Loaded on first use: the inbound processor only reads envelopes back, and the
+# receiver's side would bring Powertools' parameters utility into its cold start.
+_LAZY = {
+    "MAX_MESSAGE_BYTES": "receiver",
+    "KeptWebhook": "receiver",
+    "WebhookReceiver": "receiver",
+    "request_body_bytes": "receiver",
+    "WebhookSecrets": "secrets_cache",
+    "SIGNATURE_HEADER": "signature",
+    "sign_body": "signature",
+    "verify_signature": "signature",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "ENVELOPE_VERSION",
