@@ -10,12 +10,14 @@ export PYTHONDONTWRITEBYTECODE :=
 
 
 .PHONY: bench-deps
+.PHONY: fault-run
 .PHONY: help install local test test-slow lint format models generated synth deploy destroy clean
 
 help:
 	@echo "make local   run the whole system locally (moto server + Graph API simulator)"
 	@echo "make test    run every test"
 	@echo "make lint    ruff + mypy (strict)"
+	@echo "make fault-run  10,000 messages with Meta failing and senders killed; figures to benchmarks/RESULTS.md"
 	@echo "make models  regenerate pydantic models from Meta's OpenAPI spec"
 	@echo "make generated  regenerate docs/error-codes.md and docs/contract/"
 	@echo "make synth   synthesize the CDK app into cdk.out"
@@ -45,6 +47,15 @@ test: $(INSTALLED)
 
 test-slow: $(INSTALLED)
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+
+# Fault injection at scale (tests/e2e/test_fault_run.py), alone, figures recorded; takes
+# 10+ minutes. FAULT_RUN_MESSAGES=1000 runs a smaller one. flock keeps it from sharing
+# the machine with other benchmarks.
+fault-run: FAULT_RUN_MESSAGES ?= 10000
+fault-run: $(INSTALLED)
+	$$(command -v flock >/dev/null 2>&1 && echo flock /tmp/pixy-bench.lock) \
+		env PIXY_WRITE_RESULTS=1 PIXY_FAULT_RUN_MESSAGES=$(FAULT_RUN_MESSAGES) \
+		$(BIN)/python -m pytest -m slow -p no:cacheprovider tests/e2e/test_fault_run.py $(PYTEST_ARGS)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -19,12 +19,19 @@ def start_stack(config: LocalConfig) -> Iterator[LocalStack]:
         stack.stop()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Handlers that emit no metric in an invocation make Powertools warn; in Lambda that
     # goes to the log, here it would fill the test report.
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.filterwarnings("ignore:No application metrics"))
+    # A slow run takes many minutes: only when a marker expression asks for it (`make
+    # test-slow`, `make fault-run`), not whenever the e2e folder is run.
+    if not config.getoption("markexpr", ""):
+        skip = pytest.mark.skip(reason="slow: run with `-m slow` (make test-slow, make fault-run)")
+        for item in items:
+            if "/e2e/" in str(item.fspath) and item.get_closest_marker("slow") is not None:
+                item.add_marker(skip)
 
 
 @pytest.fixture(scope="module")

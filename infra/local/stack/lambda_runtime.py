@@ -11,6 +11,11 @@ The environment variables (``PIXY_*`` settings, ``AWS_ENDPOINT_URL`` pointing at
 fake credentials, region, Powertools settings) are the process's own: the stack sets them
 before the first import, since handlers read them at cold start.
 
+With ``isolation="process"`` a pool's environments are child processes instead
+(:mod:`infra.local.stack.worker`): slower to start and opt-in, but they can be killed
+mid-invocation, which a test of crash safety needs; an invocation whose environment died
+raises :class:`EnvironmentCrashed` and the next one cold-starts a new environment.
+
 Example::
 
     pool = FunctionPool(spec, root=Path("."), max_environments=4)
@@ -32,9 +37,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from infra.topology import FunctionSpec
+
+if TYPE_CHECKING:
+    from infra.local.stack.emf import EmfAggregator
+    from infra.local.stack.worker import ProcessEnvironment
 
 _log = logging.getLogger("pixy.local.lambda")
 
@@ -44,8 +53,29 @@ _IMPORT_LOCK = threading.Lock()
 _MODULE_COUNTER = itertools.count(1)
 
 
+InvocationObserver = Callable[[FunctionSpec, dict[str, Any], float, bool], None]
+"""Told of each finished invocation, in its thread: the function, the event, the handler's
+wall time in ms (cold start excluded) and whether it raised."""
+
+
 class HandlerMissing(RuntimeError):
     """The function's handler module does not exist (yet)."""
+
+
+class EnvironmentCrashed(RuntimeError):
+    """The environment died under the invocation (killed, out of memory): no answer came.
+
+    Lambda reports it as a failed invocation; an event source mapping then leaves the
+    batch to come back after its visibility timeout.
+    """
+
+
+class InvocationTimedOut(EnvironmentCrashed):
+    """The invocation outlived the function's timeout and its environment was stopped."""
+
+
+Isolation = Literal["thread", "process"]
+"""Where a pool's environments run: threads of this process, or child processes."""
 
 
 @dataclass
@@ -85,6 +115,7 @@ class InvocationStats:
     cold_starts: int = 0
     over_timeout: int = 0
     total_ms: float = 0.0
+    crashes: int = 0
 
     def as_dict(self) -> dict[str, float]:
         return {
@@ -92,6 +123,7 @@ class InvocationStats:
             "errors": self.errors,
             "cold_starts": self.cold_starts,
             "over_timeout": self.over_timeout,
+            "crashes": self.crashes,
             "mean_ms": round(self.total_ms / self.invocations, 2) if self.invocations else 0.0,
         }
 
@@ -150,6 +182,8 @@ class FunctionPool:
         region: str,
         account_id: str,
         max_environments: int,
+        isolation: Isolation = "thread",
+        emf: EmfAggregator | None = None,
     ) -> None:
         self.spec = spec
         self.path = root / spec.code_dir / "handler.py"
@@ -158,10 +192,19 @@ class FunctionPool:
         self.account_id = account_id
         self.max_environments = max(1, max_environments)
         self.stats = InvocationStats()
-        self._idle: list[Environment] = []
+        self.isolation: Isolation = isolation
+        # Process environments print their EMF in their own process; they hand it back
+        # with each answer, for this aggregator.
+        self._emf = emf
+        self._idle: list[Environment | ProcessEnvironment] = []
+        self._live: set[ProcessEnvironment] = set()
+        # Every metric value the environments added, flushed or not: a killed invocation's
+        # EMF is lost, as in Lambda, but what it counted is still known here.
+        self._counted: dict[str, float] = {}
         self._count = 0
         self._condition = threading.Condition()
         self._stats_lock = threading.Lock()
+        self._observers: list[InvocationObserver] = []
 
     @property
     def available(self) -> bool:
@@ -171,6 +214,24 @@ class FunctionPool:
     @property
     def environments(self) -> int:
         return self._count
+
+    def process_environments(self) -> list[ProcessEnvironment]:
+        """The live child-process environments, busy or idle (none in thread isolation)."""
+        with self._condition:
+            return list(self._live)
+
+    def counted_metrics(self) -> dict[str, float]:
+        """Sums of the metric values process environments added, killed invocations' too."""
+        with self._stats_lock:
+            return dict(self._counted)
+
+    def _count_metric(self, name: str, value: float) -> None:
+        with self._stats_lock:
+            self._counted[name] = self._counted.get(name, 0.0) + value
+
+    def observe(self, observer: InvocationObserver) -> None:
+        """Call ``observer`` after every invocation from now on (benchmarks bill them)."""
+        self._observers.append(observer)
 
     def warm_up(self) -> None:
         """Cold-start one environment now, so a missing setting fails at start-up."""
@@ -189,8 +250,15 @@ class FunctionPool:
         )
         started = time.perf_counter()
         failed = False
+        crashed = False
         try:
-            return environment.handler(event, context)
+            if isinstance(environment, Environment):
+                return environment.handler(event, context)
+            return environment.invoke(event, context)
+        except EnvironmentCrashed as crash:
+            failed = crashed = True
+            _log.warning("%s invocation %s: %s", self.spec.key, context.aws_request_id, crash)
+            raise
         except BaseException:
             failed = True
             _log.error(
@@ -202,11 +270,15 @@ class FunctionPool:
             raise
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
-            self._release(environment)
+            if crashed:
+                self._discard(environment)
+            else:
+                self._release(environment)
             with self._stats_lock:
                 self.stats.invocations += 1
                 self.stats.total_ms += elapsed_ms
                 self.stats.errors += int(failed)
+                self.stats.crashes += int(crashed)
                 if elapsed_ms > self.spec.timeout_seconds * 1000:
                     # Lambda would have killed it; a thread cannot be, so it is counted.
                     self.stats.over_timeout += 1
@@ -216,6 +288,12 @@ class FunctionPool:
                         elapsed_ms,
                         self.spec.timeout_seconds,
                     )
+            for observer in self._observers:
+                try:
+                    observer(self.spec, event, elapsed_ms, failed)
+                except Exception:
+                    # An observer's bug must not turn into the function's failure.
+                    _log.exception("invocation observer failed")
 
     def close(self) -> None:
         """What Lambda does when it retires idle environments: let go of their loops.
@@ -226,7 +304,11 @@ class FunctionPool:
         with self._condition:
             idle, self._idle = self._idle, []
             self._count -= len(idle)
+            self._live.difference_update(e for e in idle if not isinstance(e, Environment))
         for environment in idle:
+            if not isinstance(environment, Environment):
+                environment.close()
+                continue
             for value in list(vars(environment.module).values()):
                 if isinstance(value, asyncio.Runner):
                     try:
@@ -234,11 +316,17 @@ class FunctionPool:
                     except Exception:
                         _log.debug("closing a runner failed", exc_info=True)
 
-    def _acquire(self) -> Environment:
+    def _acquire(self) -> Environment | ProcessEnvironment:
         with self._condition:
             while True:
-                if self._idle:
-                    return self._idle.pop()
+                while self._idle:
+                    idle = self._idle.pop()
+                    if isinstance(idle, Environment) or idle.alive:
+                        return idle
+                    # Died while idle (a kill that just missed its invocation).
+                    self._count -= 1
+                    self._live.discard(idle)
+                    idle.close()
                 if self._count < self.max_environments:
                     self._count += 1
                     break
@@ -246,7 +334,7 @@ class FunctionPool:
         try:
             if not self.available:
                 raise HandlerMissing(f"{self.path} does not exist")
-            environment = Environment(self.spec, self.path)
+            environment = self._cold_start()
         except BaseException:
             with self._condition:
                 self._count -= 1
@@ -256,7 +344,29 @@ class FunctionPool:
             self.stats.cold_starts += 1
         return environment
 
-    def _release(self, environment: Environment) -> None:
+    def _cold_start(self) -> Environment | ProcessEnvironment:
+        if self.isolation == "thread":
+            return Environment(self.spec, self.path)
+        from infra.local.stack.worker import ProcessEnvironment
+
+        environment = ProcessEnvironment(
+            self.spec, self.path, emf=self._emf, on_metric=self._count_metric
+        )
+        with self._condition:
+            self._live.add(environment)
+        return environment
+
+    def _release(self, environment: Environment | ProcessEnvironment) -> None:
         with self._condition:
             self._idle.append(environment)
             self._condition.notify()
+
+    def _discard(self, environment: Environment | ProcessEnvironment) -> None:
+        """A dead environment leaves the pool; the next invocation cold-starts another."""
+        with self._condition:
+            self._count -= 1
+            if not isinstance(environment, Environment):
+                self._live.discard(environment)
+            self._condition.notify()
+        if not isinstance(environment, Environment):
+            environment.close()

@@ -9,6 +9,8 @@ and then, as Lambda does with ``ReportBatchItemFailures``:
 
 - the handler raised: nothing is deleted; every message comes back when its visibility
   timeout ends (or sooner, if the handler changed it);
+- the environment died under it (process isolation, killed or timed out): the same, and
+  the batch is not counted as handed back (``expedite()`` leaves it to its timeout);
 - it answered ``batchItemFailures``: the others are deleted; an identifier that is empty
   or not in the batch makes the whole batch a failure, as Lambda treats it;
 - anything else: the whole batch succeeded and is deleted.
@@ -34,7 +36,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.local.stack.lambda_runtime import FunctionPool, HandlerMissing
+from infra.local.stack.lambda_runtime import EnvironmentCrashed, FunctionPool, HandlerMissing
 from infra.local.stack.resources import AwsClients
 
 _log = logging.getLogger("pixy.local.pollers")
@@ -62,6 +64,8 @@ class PollerStats:
     deleted: int = 0
     item_failures: int = 0
     batch_failures: int = 0
+    crashed_batches: int = 0
+    expedited_after_crash: int = 0
     receive_errors: int = 0
     busy_workers: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -171,6 +175,9 @@ class QueuePoller:
         # `expedite()` makes them visible at once (tests standing in for time passing).
         self._returned: dict[str, str] = {}
         self._returned_lock = threading.Lock()
+        # Receipt handles of the records whose invocation died, and when (monotonic), until
+        # they are received again.
+        self._crashed: dict[str, tuple[str, float]] = {}
 
     @property
     def name(self) -> str:
@@ -191,17 +198,37 @@ class QueuePoller:
             worker.join(max(0.0, deadline - time.monotonic()))
         self._workers.clear()
 
-    def expedite(self) -> int:
+    def expedite(self, *, crashed_older_than_s: float | None = None) -> int:
         """Make every record the function handed back visible now; returns how many.
 
         Stands in for the passing of a delay the function asked for (a held breaker defers
         for 15 minutes), the way a test fast-forwards a clock.
+
+        With ``crashed_older_than_s`` (the queue's visibility timeout), the records of
+        invocations that died at least that long ago and were not received since are made
+        visible too: past their timeout they would be back unless the dead invocation had
+        pushed their visibility out itself (that held breaker) before it died.
         """
+        now = time.monotonic()
         with self._returned_lock:
             returned, self._returned = self._returned, {}
+            crashed = []
+            if crashed_older_than_s is not None:
+                due = [
+                    message_id
+                    for message_id, (_, at) in self._crashed.items()
+                    if now - at >= crashed_older_than_s
+                ]
+                crashed = [self._crashed.pop(message_id)[0] for message_id in due]
+        changed = self._make_visible(list(returned.values()))
+        after_crash = self._make_visible(crashed)
+        self.stats.add(expedited_after_crash=after_crash)
+        return changed + after_crash
+
+    def _make_visible(self, handles: list[str]) -> int:
         entries = [
             {"Id": str(index), "ReceiptHandle": handle, "VisibilityTimeout": 0}
-            for index, handle in enumerate(returned.values())
+            for index, handle in enumerate(handles)
         ]
         changed = 0
         for start in range(0, len(entries), 10):
@@ -265,6 +292,15 @@ class QueuePoller:
             _log.error("%s: %s", self.name, missing)
             kept: set[str] | None = None
             self._stop.wait(_BACKOFF_ON_ERROR_S)
+        except EnvironmentCrashed:
+            # Nothing was handed back: the batch stays in flight until its visibility
+            # timeout, and the handles remembered from earlier receives are stale now.
+            self.stats.add(batch_failures=1, crashed_batches=1)
+            self._remember(records, set())
+            with self._returned_lock:
+                for record in records:
+                    self._crashed[record["messageId"]] = (record["receiptHandle"], time.monotonic())
+            return
         except Exception:
             kept = None  # logged by the pool, with the traceback
         else:
@@ -287,6 +323,7 @@ class QueuePoller:
     def _remember(self, records: list[dict[str, Any]], ids: set[str]) -> None:
         with self._returned_lock:
             for record in records:
+                self._crashed.pop(record["messageId"], None)
                 if record["messageId"] in ids:
                     self._returned[record["messageId"]] = record["receiptHandle"]
                 else:

@@ -25,7 +25,7 @@ import secrets
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -49,6 +49,7 @@ from infra.local.stack.schedule import Scheduler
 from infra.topology import FunctionKey, QueueKey, Topology
 
 if TYPE_CHECKING:
+    import boto3
     from pixy_whatsapp.settings import Settings
 
     from infra.local.graph_simulator import GraphSimulator
@@ -153,6 +154,9 @@ class LocalConfig:
     verify_token: str | None = None
     schedule_scale: float = 1.0
     onboard_through_api: bool = True
+    # Functions whose environments run in child processes (infra/local/stack/worker.py),
+    # so a test can kill one mid-invocation; every other function runs in threads.
+    process_functions: frozenset[FunctionKey] = frozenset()
 
 
 class EnvironmentPatch:
@@ -179,11 +183,21 @@ class EnvironmentPatch:
         self._saved.clear()
 
 
+AwsSessionHook = Callable[["boto3.Session"], None]
+"""Shown every boto3 session the stack and its handlers build AWS clients from, before the
+first client: events registered on ``session.events`` then reach every client (benchmarks
+count requests this way)."""
+
+
 class LocalStack:
     """The whole system on one machine: see the module docstring."""
 
-    def __init__(self, config: LocalConfig | None = None) -> None:
+    def __init__(
+        self, config: LocalConfig | None = None, *, aws_session_hook: AwsSessionHook | None = None
+    ) -> None:
         self.config = config or LocalConfig()
+        self._aws_session_hook = aws_session_hook
+        self._saved_default_session: tuple[boto3.Session | None] | None = None
         self.topology = Topology(self.config.stage)
         self.emf = EmfAggregator()
         self.app_secret = self.config.app_secret or secrets.token_hex(16)
@@ -293,6 +307,8 @@ class LocalStack:
         self._stack.enter_context(capture_emf(self.emf))
         self._moto = self._stack.enter_context(start_moto(config.moto_mode))
         self._clients = AwsClients.for_endpoint(self._moto.endpoint_url, config.region)
+        if self._aws_session_hook is not None:
+            self._aws_session_hook(self._clients.session)
         self._resources = create_resources(
             self._clients,
             self.topology,
@@ -322,6 +338,8 @@ class LocalStack:
             }
         )
         self._env.set(self._environment(self._settings))
+        if self._aws_session_hook is not None:
+            self._hook_default_session(self._aws_session_hook)
         self._quiet_handler_logs()
         self._forget_library_singletons()
 
@@ -333,6 +351,8 @@ class LocalStack:
                 region=config.region,
                 account_id=ACCOUNT_ID,
                 max_environments=config.concurrency.get(spec.key, 1),
+                isolation="process" if spec.key in config.process_functions else "thread",
+                emf=self.emf,
             )
         for key in (FunctionKey.WEBHOOK, FunctionKey.SENDER):
             # A missing or malformed setting fails here, not on the first message.
@@ -442,6 +462,19 @@ class LocalStack:
             # No X-Ray daemon here.
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
+
+    def _hook_default_session(self, hook: AwsSessionHook) -> None:
+        """Handlers build their clients with ``boto3.client()``: boto3's default session.
+
+        A fresh one, shown to the hook, for this stack's life; the previous one comes back
+        at stop, so the hook sees nothing of another stack in the same process.
+        """
+        import boto3
+
+        self._saved_default_session = (boto3.DEFAULT_SESSION,)
+        boto3.setup_default_session()
+        assert boto3.DEFAULT_SESSION is not None
+        hook(boto3.DEFAULT_SESSION)
 
     def _quiet_handler_logs(self) -> None:
         """Handler logs go to stderr (Lambda's log stream); stdout is the CLI's output.
@@ -608,6 +641,11 @@ class LocalStack:
             self._forget_library_singletons()
             self._restore_handler_logs()
             self._env.restore()
+            if self._saved_default_session is not None:
+                import boto3
+
+                (boto3.DEFAULT_SESSION,) = self._saved_default_session
+                self._saved_default_session = None
 
 
 @contextlib.contextmanager
