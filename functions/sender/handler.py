@@ -7,6 +7,7 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
 from pixy_whatsapp.observability import logger, metrics, tracer
 from pixy_whatsapp.sender import SenderClients, build_sender
 from pixy_whatsapp.settings import Settings
@@ -15,10 +16,13 @@ from pixy_whatsapp.settings import Settings
 # connections stay warm from one invocation to the next.
 _runner = asyncio.Runner()
 _settings = Settings.from_env()
+# A batch's lanes put up to ~25 DynamoDB requests in flight at once (claims, reservations,
+# outcomes); the default pool of 10 would make the rest open and drop connections.
+_dynamodb_config = Config(max_pool_connections=32)
 _sender = build_sender(
     _settings,
     SenderClients(
-        dynamodb=boto3.client("dynamodb"),
+        dynamodb=boto3.client("dynamodb", config=_dynamodb_config),
         sqs=boto3.client("sqs"),
         secrets=boto3.client("secretsmanager"),
         events=boto3.client("events"),
