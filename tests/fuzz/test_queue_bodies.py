@@ -28,7 +28,11 @@ from hypothesis import strategies as st
 from moto import mock_aws
 from pixy_whatsapp.outbound import SendRequest
 from pixy_whatsapp.outbound.contract import CONTRACT_VERSION
-from pixy_whatsapp.sender.records import dead_letter_attributes, parse_record
+from pixy_whatsapp.sender.records import (
+    DLQ_MAX_MESSAGE_BYTES,
+    dead_letter_attributes,
+    parse_record,
+)
 from pydantic import ValidationError
 
 from infra.local.graph_simulator import PairLimit, PhoneNumber, SimulatorConfig, run_simulator
@@ -77,7 +81,7 @@ def message_size(params: dict[str, Any]) -> int:
     return size
 
 
-def sqs_rules_problem(params: dict[str, Any]) -> str | None:
+def sqs_rules_problem(params: dict[str, Any], limit: int = MAX_MESSAGE_BYTES) -> str | None:
     """Why SQS would refuse one SendMessage (or batch entry), or None."""
     problem = _sqs_text_problem(str(params.get("MessageBody", "")))
     if problem is not None:
@@ -90,15 +94,17 @@ def sqs_rules_problem(params: dict[str, Any]) -> str | None:
             if not attribute["StringValue"]:
                 return f"MessageAttribute {name}: empty value"
     size = message_size(params)
-    if size > MAX_MESSAGE_BYTES:
-        return f"message of {size} bytes is over {MAX_MESSAGE_BYTES}"
+    if size > limit:
+        return f"message of {size} bytes is over {limit}"
     return None
 
 
 def _enforce_sqs_rules(params: dict[str, Any], model: Any, **_: Any) -> None:
     entries = params.get("Entries") if model.name == "SendMessageBatch" else [params]
+    # The stack's DLQs take 1 MiB, their source queues 256 KiB.
+    limit = DLQ_MAX_MESSAGE_BYTES if "-dlq" in str(params.get("QueueUrl")) else MAX_MESSAGE_BYTES
     for entry in entries or []:
-        problem = sqs_rules_problem(entry)
+        problem = sqs_rules_problem(entry, limit)
         if problem is not None:
             raise ClientError(
                 {"Error": {"Code": "InvalidParameterValue", "Message": problem}}, model.name

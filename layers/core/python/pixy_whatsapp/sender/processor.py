@@ -86,7 +86,10 @@ class _Work:
     claimed: bool = False
     claim: Claim | None = None
     current: Mapping[str, Any] | None = None  # the message's item as round 1 read it
-    not_before_s: float = 0.0  # a booked reservation's wait, slept before sending
+    # The event loop's time of the slot the limiter booked (asked at + booked wait): the
+    # send waits for that moment, however long the reservation itself took to come back,
+    # so the spacing the limiter booked is the spacing Meta sees.
+    send_at: float = 0.0
     event: EventDetail | None = None  # published once the batch is settled
 
 
@@ -383,38 +386,39 @@ class Sender:
             numbers[phone] = self._reservation(key, allowed)
         return pairs, numbers
 
-    async def _grant(self, reservation: Reservation) -> Grant | None:
-        """The limiter's answer; None when it cannot be asked (then nothing is sent)."""
+    async def _grant(self, reservation: Reservation) -> tuple[Grant | None, float]:
+        """The limiter's answer and when it was asked; None when it cannot be asked (then
+        nothing is sent)."""
+        asked_at = asyncio.get_running_loop().time()
         try:
-            return await self._io(self._limiter.reserve, reservation)
+            return await self._io(self._limiter.reserve, reservation), asked_at
         except LimitError:
             logger.exception("rate limiter unavailable", extra={"key": reservation.key.pk})
-            return None
+            return None, asked_at
 
     async def _run_lane(
         self,
         lane: list[_Work],
         pair: Reservation | None,
-        number: Awaitable[Grant | None] | None,
+        number: Awaitable[tuple[Grant | None, float]] | None,
     ) -> None:
         """Claim the lane's sendable messages and take its tokens together, then send."""
         sendable = self._sendable(lane)
         if sendable and pair is not None and number is not None:
-            pair_grant, *_ = await asyncio.gather(
-                self._grant(pair), *(self._claim(w) for w in sendable if not w.claimed)
-            )
+            pair_grant = asyncio.ensure_future(self._grant(pair))
+            await asyncio.gather(*(self._claim(w) for w in sendable if not w.claimed))
             number_grant = await number
-            for grant in (number_grant, pair_grant):
-                if not await self._admit(lane, grant):
+            for grant, asked_at in (number_grant, await pair_grant):
+                if not await self._admit(lane, grant, asked_at):
                     break
         await self._send_lane(lane)
 
-    async def _admit(self, lane: list[_Work], grant: Grant | None) -> bool:
+    async def _admit(self, lane: list[_Work], grant: Grant | None, asked_at: float) -> bool:
         """Apply a grant to the lane's claimed messages; False if they must wait instead."""
         waiting = [w for w in lane if w.claimed and w.fate is None]
         if grant is not None and grant.granted:
             for w in waiting:
-                w.not_before_s = max(w.not_before_s, grant.wait_s)
+                w.send_at = max(w.send_at, asked_at + grant.wait_s)
             return True
         if grant is None:
             delay = 5.0  # No limiter, no send: Meta's limits are never exceeded blind.
@@ -482,8 +486,9 @@ class Sender:
                 await self._retry(w, None, 1.0, count_attempt=False)
                 blocked_for = w.delay_s
                 continue
-            if w.not_before_s > 0:
-                await asyncio.sleep(w.not_before_s)
+            wait_s = w.send_at - asyncio.get_running_loop().time()
+            if wait_s > 0:
+                await asyncio.sleep(wait_s)
             try:
                 await self._send_one(w)
             except Exception:
