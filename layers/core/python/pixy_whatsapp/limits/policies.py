@@ -4,13 +4,17 @@ Phone number: Meta allows 80 messages per second per business number by default 
 up to 1,000 after an automatic upgrade; the inbound processor records the upgrade as a
 per-number override. Meta does not say over what window it measures, so the default
 assumes the strictest reading, any 1 s window, and keeps every such window at or under
-the allowance: the sustained rate is the allowance minus the burst (70 mps sustained
-with a burst of 10 at 80 mps; 950 with a burst of 50 at 1,000 mps). The burst is 50 ms
-of rate but at least one SQS batch (10), so one conditional write reserves a whole
-batch; it is also the slack that absorbs scheduling jitter between Lambda environments,
-since GCRA banks no idle time beyond it. On low allowances (20 mps for numbers shared
-with the WhatsApp Business app) the burst is capped at a quarter of a window's
-allowance, and callers reserve at most `burst` at once. Set `number_window_s=None` to
+the allowance as Meta receives it: the sustained rate is the allowance minus the burst
+and minus a jitter margin (66 mps sustained with a burst of 10 at 80 mps; 900 with a
+burst of 50 at 1,000 mps). The burst is 50 ms of rate but at least one SQS batch (10),
+so one conditional write reserves a whole batch. The margin, 50 ms of rate, is for the
+time between a booked slot and the send's arrival at Meta, which varies from one
+environment to the next (the reservation's round trip, the event loop, the network):
+with arrivals up to that late, a window can hold 50 ms more of the sustained rate than
+was booked in it. Measured against a simulator counting any 1 s window, the margin was
+what stopped the last 130429s (`benchmarks/peak_rate.py`). On low allowances (20 mps for
+numbers shared with the WhatsApp Business app) the burst is capped at a quarter of a
+window's allowance, and callers reserve at most `burst` at once. Set `number_window_s=None` to
 spend the whole allowance and rely on Meta's 130429 (`Limiter.penalize`) instead.
 Inbound messages count toward Meta's figure too; the limiter only sees outbound ones.
 
@@ -51,13 +55,17 @@ class LimitSettings:
     number_min_burst: int = SQS_BATCH
     # The window no more than `mps * window` may be admitted in; None: no such promise.
     number_window_s: float | None = 1.0
+    # Seconds by which a send may arrive after its booked slot, kept free in every window.
+    number_jitter_s: float = 0.05
     pair: GcraPolicy = field(default_factory=_default_pair)
     waba: GcraPolicy | None = None
 
     def __post_init__(self) -> None:
         check_mps(self.number_mps)
-        if self.number_burst_s < 0 or self.number_min_burst < 1:
-            raise InvalidLimit("number burst must be non-negative with a minimum of at least 1")
+        if self.number_burst_s < 0 or self.number_min_burst < 1 or self.number_jitter_s < 0:
+            raise InvalidLimit(
+                "number burst and jitter must be non-negative, the burst's minimum at least 1"
+            )
         if self.number_window_s is not None and self.number_window_s <= 0:
             raise InvalidLimit(f"number_window_s must be positive, got {self.number_window_s}")
 
@@ -70,10 +78,12 @@ class LimitSettings:
             return GcraPolicy.per(allowance, 1.0, burst=burst)
         per_window = allowance * self.number_window_s
         burst = max(1, min(burst, math.floor(per_window / 4)))
-        # Over any window the limiter admits at most rate * window + burst: keep that at
-        # the allowance by sustaining what the window leaves after the burst. (Below two
-        # messages a window that cannot hold; half the allowance is the fallback.)
-        sustained = max(per_window - burst, per_window / 2)
+        # Over any window the limiter admits at most rate * window + burst, and arrivals
+        # up to `jitter` late can put rate * jitter more into a window: keep both at the
+        # allowance by sustaining what the window leaves after the burst and that margin.
+        # (Below a few messages a window that cannot hold; half the allowance is the floor.)
+        margin = math.ceil(round(allowance * self.number_jitter_s, 6))
+        sustained = max(per_window - burst - margin, per_window / 2)
         return GcraPolicy.per(sustained, self.number_window_s, burst=burst)
 
 
