@@ -37,9 +37,9 @@ status values are kept; nothing is required)::
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from pixy_whatsapp._lazy import lazy_exports
 from pixy_whatsapp.models.exceptions import MessageValidationError, WebhookParseError
 from pixy_whatsapp.models.problems import MessageProblem
 
@@ -122,18 +122,7 @@ _HOMES = {
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
-
+__getattr__, __dir__ = lazy_exports(globals(), _MODULE_OF)
 
 __all__ = [
     "DeliveryStatus",

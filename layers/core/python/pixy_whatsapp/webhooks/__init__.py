@@ -6,9 +6,9 @@ message back into the exact bytes Meta sent with `load_webhook_body`.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from pixy_whatsapp._lazy import lazy_exports
 from pixy_whatsapp.webhooks.envelope import (
     ENVELOPE_VERSION,
     S3BodyPointer,
@@ -51,18 +51,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
-
+__getattr__, __dir__ = lazy_exports(globals(), _LAZY)
 
 __all__ = [
     "ENVELOPE_VERSION",
