@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import shutil
 import statistics
@@ -52,6 +51,7 @@ from importlib import metadata
 from pathlib import Path
 
 from benchmarks import _importtime as it
+from benchmarks._report import machine, package_version
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYER_PATH = ROOT / "layers" / "core" / "python"
@@ -634,23 +634,6 @@ def render_breakdown(results: Sequence[Measured]) -> list[str]:
     return lines
 
 
-def _machine() -> dict[str, str]:
-    # Its header's machine description, while that benchmark still offers it.
-    try:
-        from benchmarks.sender_throughput import machine
-    except ImportError:
-        pass
-    else:
-        return machine()
-    return {
-        "cpu": platform.processor() or platform.machine(),
-        "cores": str(os.cpu_count()),
-        "memory": "?",
-        "os": platform.platform(),
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-    }
-
-
 def machine_lines(
     when: datetime,
     load: tuple[tuple[float, ...], tuple[float, ...]],
@@ -658,19 +641,14 @@ def machine_lines(
     others_cores: float,
 ) -> list[str]:
     """The section's header: date, machine, package versions, the machine's load."""
-    m = _machine()
-
-    def version(package: str) -> str:
-        try:
-            return metadata.version(package)
-        except metadata.PackageNotFoundError:
-            return "not installed"
+    m = machine()
+    versions = [f"{p} {package_version(p, 'not installed')}" for p in packages]
 
     return [
         f"- Date: {when:%Y-%m-%d %H:%M} UTC",
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}, {m['os']}; {m['python']} "
         f"(Lambda runs {RUNTIME_TAG} on arm64)",
-        f"- Packages: {', '.join(f'{p} {version(p)}' for p in packages)}",
+        f"- Packages: {', '.join(versions)}",
         f"- Load average (1 / 5 min) before: {load[0][0]:.2f} / {load[0][1]:.2f}, after: "
         f"{load[1][0]:.2f} / {load[1][1]:.2f}; other processes used {others_cores:.2f} of the "
         f"{os.cpu_count()} cores during the run (busy time from /proc/stat minus ours)",
@@ -837,7 +815,7 @@ def main(argv: list[str] | None = None) -> int:
     body = render(args, results, targets, started_at, load, busy.others_cores)
     print(body)
     if args.write_results:
-        from benchmarks.sender_throughput import RESULTS, write_results
+        from benchmarks._report import RESULTS, write_results
 
         key = "cold_start" + ("" if not args.all_installed else " all-installed")
         write_results(key, "Cold start: handler import time, ours vs third-party", body)

@@ -544,7 +544,7 @@ def assumed_what(way: str) -> str:
 
 
 def render(result: dict[str, Any], args: argparse.Namespace) -> str:
-    from benchmarks.sender_throughput import machine
+    from benchmarks._report import machine
 
     m = machine()
     phases: list[Phase] = result["phases"]
@@ -708,7 +708,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks.sender_throughput import RESULTS, write_results
+    from benchmarks._report import RESULTS, write_results
 
     args = parse_args(argv)
     result = run(args)

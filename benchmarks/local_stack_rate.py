@@ -155,7 +155,7 @@ def _s(value: float | None, digits: int = 1) -> str:
 
 
 def render(s: dict[str, Any], result: dict[str, Any], args: argparse.Namespace) -> str:
-    from benchmarks.sender_throughput import machine
+    from benchmarks._report import machine
 
     m = machine()
     when: datetime = result["started_at"]
@@ -275,7 +275,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks.sender_throughput import RESULTS, write_results
+    from benchmarks._report import RESULTS, write_results
 
     args = parse_args(argv)
     result = run(args)

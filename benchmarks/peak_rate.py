@@ -47,13 +47,12 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from benchmarks import sender_throughput
+from benchmarks import _report
 from benchmarks._rates import (
     cores_needed,
     count_between,
@@ -794,13 +793,6 @@ def command_line(args: argparse.Namespace) -> str:
     return " ".join(parts)
 
 
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "?"
-
-
 def _f(value: float, digits: int = 1) -> str:
     return "n/a" if value != value else f"{value:.{digits}f}"  # NaN check
 
@@ -810,7 +802,7 @@ def _cores(cores: dict[str, float]) -> str:
 
 
 def render(result: dict[str, Any], args: argparse.Namespace) -> str:
-    m = sender_throughput.machine()
+    m = _report.machine()
     load_before, load_after = result["load"]
     sender_steps: list[SenderStep] = result["sender"]
     graph_steps: list[LimitStep] = result["graph"]
@@ -820,8 +812,8 @@ def render(result: dict[str, Any], args: argparse.Namespace) -> str:
         "",
         f"- Date: {result['started_at']:%Y-%m-%d %H:%M} UTC",
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}, {m['os']}; {m['python']}",
-        f"- Packages: {m['packages']}, pydantic {_version('pydantic')}, "
-        f"aws-lambda-powertools {_version('aws-lambda-powertools')}",
+        f"- Packages: {m['packages']}, pydantic {_report.package_version('pydantic')}, "
+        f"aws-lambda-powertools {_report.package_version('aws-lambda-powertools')}",
         f"- Load average (1 min) before / after: {load_before[0]:.2f} / {load_after[0]:.2f}",
         f"- moto server and the Graph simulator each in a child process; the simulator at a "
         f"fixed {args.latency_ms:g} ms answer latency, pair limit off, no webhooks; every "
@@ -1217,10 +1209,10 @@ def main(argv: list[str] | None = None) -> int:
     body = render(result, args)
     print(body)
     if args.write_results:
-        sender_throughput.write_results(
+        _report.write_results(
             SECTION_KEY, "Peak rate: concurrent environments against a 1,000 mps number", body
         )
-        print(f"recorded in {sender_throughput.RESULTS.name}")
+        print(f"recorded in {_report.RESULTS.name}")
     return 0
 
 

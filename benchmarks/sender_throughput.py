@@ -40,7 +40,6 @@ import io
 import json
 import logging
 import os
-import platform
 import statistics
 import sys
 import time
@@ -48,7 +47,6 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +55,7 @@ import httpx
 from botocore.config import Config
 
 from benchmarks._aws_calls import AwsCallRecorder, max_item_bytes
+from benchmarks._report import RESULTS, machine, write_results
 from benchmarks._servers import (
     graph_simulator,
     machine_busy_seconds,
@@ -66,7 +65,6 @@ from benchmarks._servers import (
 from infra.topology import QueueKey
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 WABA = "2001"
 NUMBER = "1001"
@@ -839,41 +837,6 @@ def command_line(args: argparse.Namespace) -> str:
     return " ".join(parts)
 
 
-def machine() -> dict[str, str]:
-    model = "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    os_name = platform.platform()
-    with contextlib.suppress(OSError):
-        for line in Path("/etc/os-release").read_text().splitlines():
-            if line.startswith("PRETTY_NAME="):
-                os_name = line.split("=", 1)[1].strip('"')
-    memory = ""
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        kb = int(Path("/proc/meminfo").read_text().splitlines()[0].split()[1])
-        memory = f"{kb / 1024 / 1024:.0f} GiB"
-
-    def version(package: str) -> str:
-        try:
-            return metadata.version(package)
-        except metadata.PackageNotFoundError:
-            return "?"
-
-    return {
-        "cpu": model,
-        "cores": str(os.cpu_count()),
-        "memory": memory,
-        "os": os_name,
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "packages": ", ".join(
-            f"{p} {version(p)}" for p in ("moto", "boto3", "botocore", "httpx", "hypercorn")
-        ),
-    }
-
-
 def code_version() -> str:
     """The commit the sender code came from, and whether it had local changes (read-only)."""
     import subprocess
@@ -1090,31 +1053,6 @@ def render_profile(stats: Any, s: dict[str, Any]) -> str:
     lines += [f"| {label} | {value:.2f} |" for label, value in picks.items()]
     lines += ["", "Top 30 by own time:", "", "```", top_functions(stats, "tottime", 30), "```"]
     return "\n".join(lines)
-
-
-HEADER = """# Benchmark results
-
-Every benchmark in `benchmarks/` is one command. Each section below names the command
-that produced it, the machine and the date, and the figures as they were recorded;
-re-running a command with `--write-results` replaces its own section and leaves the
-others alone.
-"""
-
-
-def write_results(section_key: str, title: str, body: str) -> None:
-    begin = f"<!-- BEGIN {section_key} -->"
-    end = f"<!-- END {section_key} -->"
-    block = f"{begin}\n## {title}\n\n{body}{end}\n"
-    text = RESULTS.read_text() if RESULTS.exists() else HEADER
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        _, tail = rest.split(end, 1)
-        text = head + block + tail.lstrip("\n")
-        if not text.endswith("\n"):
-            text += "\n"
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    RESULTS.write_text(text)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

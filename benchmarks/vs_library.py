@@ -40,12 +40,11 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from typing import Any
 
 import httpx
 
-from benchmarks import sender_throughput
+from benchmarks import _report, sender_throughput
 from benchmarks._rates import percentile
 from benchmarks._servers import (
     Server,
@@ -316,19 +315,12 @@ def command_line(args: argparse.Namespace) -> str:
     return " ".join(parts)
 
 
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "?"
-
-
 def _ms(value: float) -> str:
     return f"{value:.1f}"
 
 
 def render(result: dict[str, Any], args: argparse.Namespace) -> str:
-    m = sender_throughput.machine()
+    m = _report.machine()
     s = result["sender"]
     libraries: list[LibraryRun] = result["libraries"]
     sync = libraries[0]
@@ -344,7 +336,7 @@ def render(result: dict[str, Any], args: argparse.Namespace) -> str:
         "",
         f"- Date: {result['started_at']:%Y-%m-%d %H:%M} UTC",
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}, {m['os']}; {m['python']}",
-        f"- Packages: pywa {_version('pywa')}, {m['packages']}",
+        f"- Packages: pywa {_report.package_version('pywa')}, {m['packages']}",
         f"- Load average (1 min) before / after: {load_before[0]:.2f} / {load_after[0]:.2f}",
         f"- Graph simulator in a child process: fixed {args.latency_ms:g} ms answer latency, "
         "1,000 mps per number, pair limit off, no webhooks (`sender_throughput`'s settings); "
@@ -364,7 +356,7 @@ def render(result: dict[str, Any], args: argparse.Namespace) -> str:
     ]
     for library in libraries:
         lines.append(
-            f"| pywa {_version('pywa')} | {library.label} | **{library.mps:.1f}** | "
+            f"| pywa {_report.package_version('pywa')} | {library.label} | **{library.mps:.1f}** | "
             f"{library.accepted} / {library.duplicates} / {dict(library.errors) or 0} | "
             f"{_ms(percentile(library.call_ms, 0.5))} / {_ms(percentile(library.call_ms, 0.95))}"
             f" | {library.cpu_s / library.messages * 1000:.2f} | "
@@ -527,10 +519,10 @@ def main(argv: list[str] | None = None) -> int:
     if not ok:
         print("OUTCOME CHECK FAILED: not every message was accepted exactly once", file=sys.stderr)
     if args.write_results:
-        sender_throughput.write_results(
+        _report.write_results(
             SECTION_KEY, "The sender against pywa (same simulator, same messages)", body
         )
-        print(f"recorded in {sender_throughput.RESULTS.name}")
+        print(f"recorded in {_report.RESULTS.name}")
     return 0 if ok else 1
 
 

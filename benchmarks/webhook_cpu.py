@@ -613,7 +613,7 @@ def main(argv: list[str] | None = None) -> int:
     body = render(args, result)
     print(body)
     if args.write_results:
-        from benchmarks.sender_throughput import RESULTS, write_results
+        from benchmarks._report import RESULTS, write_results
 
         write_results("webhook_cpu", "Webhook CPU per delivery: ours vs botocore and moto", body)
         print(f"recorded in {RESULTS.relative_to(ROOT)}")

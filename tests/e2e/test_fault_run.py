@@ -436,7 +436,7 @@ def _ms(value: float | None) -> str:
 
 
 def render(f: dict[str, Any], checks: list[tuple[str, bool]], when: datetime) -> str:
-    from benchmarks.sender_throughput import machine
+    from benchmarks._report import machine
 
     m = machine()
     command = "make fault-run" + (
@@ -596,7 +596,7 @@ def test_messages_survive_meta_failing_a_revoked_token_and_killed_senders(
     )
     print(report, file=sys.stderr)
     if WRITE_RESULTS:
-        from benchmarks.sender_throughput import write_results
+        from benchmarks._report import write_results
 
         write_results(
             "fault_run",
