@@ -17,36 +17,19 @@ from __future__ import annotations
 import base64
 import io
 import json
-import time
 import traceback
-import uuid
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qsl
 
+from infra.local.stack.http_api import V1_PREFIX, MatchedRoute, build_event
+from infra.topology import FunctionKey
 from tests.integration.webhook.events import LambdaContextStub
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 StartResponse = Callable[..., Any]
 
 V1_ROUTE_KEY = "ANY /v1/{proxy+}"
-_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
-_TEXT_SUFFIXES = ("+json", "+xml")
-_IAM_IDENTITY = {
-    "accessKey": "ASIAFUZZFUZZFUZZFUZZ",
-    "accountId": "123456789012",
-    "callerId": "AROAFUZZ:fuzz",
-    "principalOrgId": None,
-    "userArn": "arn:aws:sts::123456789012:assumed-role/fuzz/fuzz",
-    "userId": "AROAFUZZ:fuzz",
-    "cognitoIdentity": None,
-}
-
-
-def _is_text(content_type: str) -> bool:
-    kind = content_type.split(";", 1)[0].strip().lower()
-    return kind.startswith(_TEXT_TYPES) or kind.endswith(_TEXT_SUFFIXES)
 
 
 def _wsgi_text(value: str) -> str:
@@ -71,61 +54,24 @@ def _headers(environ: dict[str, Any]) -> dict[str, str]:
 
 
 def http_api_event(environ: dict[str, Any]) -> dict[str, Any]:
-    """API Gateway's HTTP API (payload 2.0) event for one WSGI request."""
-    method = str(environ["REQUEST_METHOD"]).upper()
+    """API Gateway's HTTP API (payload 2.0) event for one WSGI request, built as the local
+    stack builds it, every path routed to the one function."""
     path = _wsgi_text(str(environ.get("PATH_INFO") or "/"))
-    raw_query = _wsgi_text(str(environ.get("QUERY_STRING") or ""))
     headers = _headers(environ)
     length = int(headers.get("content-length") or 0)
-    body: bytes = environ["wsgi.input"].read(length) if length else b""
-    now_ms = time.time_ns() // 1_000_000
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": V1_ROUTE_KEY,
-        "rawPath": path,
-        "rawQueryString": raw_query,
-        "headers": headers,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "fuzz",
-            "authorizer": {"iam": dict(_IAM_IDENTITY)},
-            "domainName": "fuzz.execute-api.us-east-1.amazonaws.com",
-            "domainPrefix": "fuzz",
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "10.0.0.1",
-                "userAgent": headers.get("user-agent", ""),
-            },
-            "requestId": uuid.uuid4().hex[:16] + "=",
-            "routeKey": V1_ROUTE_KEY,
-            "stage": "$default",
-            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now_ms / 1000)),
-            "timeEpoch": now_ms,
-        },
-        "isBase64Encoded": False,
-    }
-    if path.startswith("/v1/"):
-        event["pathParameters"] = {"proxy": path.removeprefix("/v1/")}
-    if raw_query:
-        parameters: dict[str, str] = {}
-        for name, value in parse_qsl(raw_query, keep_blank_values=True):
-            parameters[name] = f"{parameters[name]},{value}" if name in parameters else value
-        event["queryStringParameters"] = parameters
-    if body:
-        text: str | None = None
-        if _is_text(headers.get("content-type", "")):
-            try:
-                text = body.decode("utf-8")
-            except UnicodeDecodeError:
-                text = None
-        if text is None:
-            event["body"] = base64.b64encode(body).decode("ascii")
-            event["isBase64Encoded"] = True
-        else:
-            event["body"] = text
-    return event
+    proxy = path.removeprefix(V1_PREFIX) if path.startswith(V1_PREFIX) else None
+    return build_event(
+        method=str(environ["REQUEST_METHOD"]).upper(),
+        path=path,
+        raw_query=_wsgi_text(str(environ.get("QUERY_STRING") or "")),
+        headers=list(headers.items()),
+        body=environ["wsgi.input"].read(length) if length else b"",
+        source_ip="127.0.0.1",
+        route=MatchedRoute(
+            FunctionKey.API, V1_ROUTE_KEY, {"proxy": proxy} if proxy else None, iam=True
+        ),
+        account_id="123456789012",
+    )
 
 
 class HttpApiWsgi:
