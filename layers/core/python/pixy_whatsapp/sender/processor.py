@@ -49,7 +49,6 @@ from pixy_whatsapp.sender.records import (
 )
 from pixy_whatsapp.sender.telemetry import SenderTelemetry
 from pixy_whatsapp.statuses import (
-    RANK,
     Claim,
     ClaimConflict,
     ClaimOutcome,
@@ -203,17 +202,10 @@ class Sender:
             request = w.record.request
             assert request is not None
             item = current.get(request.id)
-            rank = int(item.get("rk", 0)) if item else RANK[MessageStatus.QUEUED]
-            if rank >= RANK[MessageStatus.ACCEPTED]:
-                self._telemetry.redelivered()
-                w.fate = Fate.DONE
-                continue
-            if rank == RANK[MessageStatus.SENDING]:
-                assert item is not None
-                w.attempt = int(item.get("attempts", 0))
-                sending_at = item.get("sending_at_ms")
-                await self._settle_in_flight(w, int(sending_at) if sending_at else None)
-                if not w.claimed:
+            refused = MessageStore.refusal(item)
+            if refused is not None:
+                await self._on_refusal(w, refused)
+                if not w.claimed:  # settled, or deferred while an attempt is in flight
                     continue
             w.current = item
             await self._screen(w, contacts, verdicts)
@@ -438,15 +430,21 @@ class Sender:
             logger.warning("message changed under its claim", extra={"message_id": request.id})
             self._defer(w, self._backoff(w.record.receive_count))
             return
-        w.attempt = claim.attempt
         if claim.outcome is ClaimOutcome.CLAIMED:
+            w.attempt = claim.attempt
             w.claim = claim
             w.claimed = True
-        elif claim.outcome in (ClaimOutcome.ALREADY_DONE, ClaimOutcome.ALREADY_FAILED):
+        else:
+            await self._on_refusal(w, claim)
+
+    async def _on_refusal(self, w: _Work, refused: Claim) -> None:
+        """A redelivery of a settled message is done; an attempt in flight is waited for."""
+        w.attempt = refused.attempt
+        if refused.outcome in (ClaimOutcome.ALREADY_DONE, ClaimOutcome.ALREADY_FAILED):
             self._telemetry.redelivered()
             w.fate = Fate.DONE
         else:
-            await self._settle_in_flight(w, claim.sending_at_ms)
+            await self._settle_in_flight(w, refused.sending_at_ms)
 
     def _reservation(self, key: LimitKey, tokens: int) -> Reservation:
         return Reservation(key=key, tokens=tokens, max_wait_s=self._policy.max_sleep_s)

@@ -174,8 +174,9 @@ class MessageStore:
         at = at_ms if at_ms is not None else now_ms()
         old: Mapping[str, Any] | None = current
         for _ in range(max_conflicts):
-            if old and int(old.get("rk", RANK[MessageStatus.QUEUED])) != RANK[MessageStatus.QUEUED]:
-                return self._refused_claim(old)
+            refused = self.refusal(old)
+            if refused is not None:
+                return refused
             item, condition, values = self._claimed_item(request, old, at)
             try:
                 put: dict[str, Any] = {
@@ -252,8 +253,13 @@ class MessageStore:
         return ApplyResult.CURRENT
 
     @staticmethod
-    def _refused_claim(old: Mapping[str, Any]) -> Claim:
-        rank = int(old.get("rk", 0))
+    def refusal(old: Mapping[str, Any] | None) -> Claim | None:
+        """Why a claim of this item (as read) would be refused; None if it can be claimed."""
+        if not old:
+            return None
+        rank = int(old.get("rk", RANK[MessageStatus.QUEUED]))
+        if rank == RANK[MessageStatus.QUEUED]:
+            return None
         attempt = int(old.get("attempts", 0))
         if rank == RANK[MessageStatus.FAILED]:
             return Claim(ClaimOutcome.ALREADY_FAILED, attempt)
